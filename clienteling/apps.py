@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ClientelingConfig(AppConfig):
+    """The project package: the composing home view, templates and project-wide commands."""
+
+    name = "clienteling"
+    verbose_name = "Clienteling"

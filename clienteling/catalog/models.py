@@ -1,0 +1,105 @@
+"""What the stores sell: brands, categories and products."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Brand(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    """A category such as Dresses or Shoes; beauty sub-categories hang under a parent."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def product_image_path(instance: Product, filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    return f"products/{instance.sku}/original.{extension}"
+
+
+class ProductQuerySet(models.QuerySet):
+    def in_stock(self) -> ProductQuerySet:
+        return self.filter(is_active=True, in_stock=True)
+
+    def consumables(self) -> ProductQuerySet:
+        """Products that run out (beauty, care) and so can be replenished."""
+        return self.filter(replenish_after_days__isnull=False)
+
+    def missing_thumbnails(self) -> ProductQuerySet:
+        return self.exclude(image="").filter(thumbnail="")
+
+
+class Product(models.Model):
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    description = models.TextField(blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    colour = models.CharField(max_length=60, blank=True)
+    shade = models.CharField(max_length=60, blank=True, help_text="For make-up: the shade name.")
+    sizes = models.JSONField(default=list, blank=True, help_text='Sizes offered, e.g. ["XS", "S", "M"].')
+    image = models.ImageField(upload_to=product_image_path, blank=True)
+    # Made by the thumbnail task from `image`, at a fixed path per product, so a re-run
+    # overwrites instead of piling up files.
+    thumbnail = models.ImageField(upload_to="products/thumbs/", blank=True, editable=False)
+    replenish_after_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="For consumables: how many days one unit usually lasts. Empty for everything else.",
+    )
+    in_stock = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True)
+    arrived_at = models.DateField(null=True, blank=True, help_text="When it first arrived in stores.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["category", "in_stock"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(replenish_after_days__isnull=True) | Q(replenish_after_days__gt=0),
+                name="product_replenish_after_days_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})"
+
+    @property
+    def image_url(self) -> str:
+        """The thumbnail when it exists, else the original, else empty."""
+        if self.thumbnail:
+            return self.thumbnail.url
+        if self.image:
+            return self.image.url
+        return ""

@@ -1,0 +1,84 @@
+"""Stores and the people who work in them."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone, e.g. “Europe/Paris”.")
+
+
+class Store(models.Model):
+    name = models.CharField(max_length=120)
+    code = models.SlugField(
+        max_length=32, unique=True, help_text="Short code used by the POS and the API, e.g. “nyc-soho”."
+    )
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    address_line = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. US, FR.")
+    phone = models.CharField(max_length=32, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class StaffMemberQuerySet(models.QuerySet):
+    def active(self) -> StaffMemberQuerySet:
+        return self.filter(user__is_active=True)
+
+    def for_store(self, store: Store) -> StaffMemberQuerySet:
+        return self.filter(store=store)
+
+    def associates(self) -> StaffMemberQuerySet:
+        """People who serve clients on the floor: associates and stylists."""
+        return self.filter(role__in=[StaffMember.Role.ASSOCIATE, StaffMember.Role.STYLIST])
+
+
+class StaffMember(models.Model):
+    class Role(models.TextChoices):
+        ASSOCIATE = "associate", "Sales associate"
+        STYLIST = "stylist", "Stylist"
+        MANAGER = "manager", "Store manager"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="staff")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ASSOCIATE)
+    employee_code = models.CharField(
+        max_length=32, null=True, blank=True, unique=True, help_text="The id the POS knows this person by."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = StaffMemberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["user__first_name", "user__last_name"]
+        verbose_name = "staff member"
+        indexes = [models.Index(fields=["store", "role"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == self.Role.MANAGER

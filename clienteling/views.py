@@ -1,0 +1,56 @@
+"""Views of the project package: the composing home page ("Today") and a health check."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from django_htmx.middleware import HtmxDetails
+
+from customers.models import Customer, Order
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+RECENT_PURCHASE_DAYS = 7
+RECENT_PURCHASE_LIMIT = 10
+
+
+@require_GET
+@login_required
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    """Today: the signed-in staff member's day, in their store's time zone."""
+    staff = getattr(request.user, "staff", None)
+    context: dict = {"staff": staff}
+    if staff is not None:
+        store = staff.store
+        now = timezone.now()
+        since = now - datetime.timedelta(days=RECENT_PURCHASE_DAYS)
+        context.update(
+            store=store,
+            local_now=timezone.localtime(now, store.zone),
+            book_size=Customer.objects.assigned_to(staff).count(),
+            recent_orders=list(
+                Order.objects.filter(customer__assigned_associate=staff, placed_at__gte=since)
+                .counted()
+                .select_related("customer", "store")
+                .order_by("-placed_at")[:RECENT_PURCHASE_LIMIT]
+            ),
+            recent_days=RECENT_PURCHASE_DAYS,
+        )
+    return render(request, "clienteling/home.html", context)
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For load balancers: answers 200 when the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,188 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from .models import (
+    ConsentEvent,
+    ContactPreferences,
+    Customer,
+    EngagementEvent,
+    Note,
+    Order,
+    OrderLine,
+    Preference,
+    Size,
+)
+
+
+class ConsentEventInline(admin.TabularInline):
+    """Consent history is append-only: new rows can be added, none changed or removed."""
+
+    model = ConsentEvent
+    extra = 0
+    fields = ["channel", "granted", "source", "wording", "recorded_at", "recorded_by"]
+    readonly_fields = ["recorded_by"]
+    ordering = ["-recorded_at"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ContactPreferencesInline(admin.StackedInline):
+    model = ContactPreferences
+    can_delete = False
+
+
+class SizeInline(admin.TabularInline):
+    model = Size
+    extra = 0
+    autocomplete_fields = ["category"]
+
+
+class PreferenceInline(admin.TabularInline):
+    model = Preference
+    extra = 0
+    autocomplete_fields = ["brand", "category"]
+
+
+class NoteInline(admin.TabularInline):
+    model = Note
+    extra = 0
+    fields = ["text", "pinned", "author", "created_at"]
+    readonly_fields = ["author", "created_at"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    # Names and money only on the list: contact details stay on the detail page.
+    list_display = ["full_name", "home_store", "assigned_to", "tier", "lifetime_value", "last_purchase_at"]
+    list_filter = ["tier", "home_store", "joined_via"]
+    list_select_related = ["home_store", "assigned_associate__user"]
+    search_fields = ["first_name", "last_name", "=email", "=phone", "=pos_customer_id", "=ecommerce_customer_id"]
+    autocomplete_fields = ["home_store", "assigned_associate"]
+    readonly_fields = [
+        "lifetime_value",
+        "order_count",
+        "first_purchase_at",
+        "last_purchase_at",
+        "orders_link",
+        "created_at",
+        "updated_at",
+    ]
+    # Counting every match on a large table costs more than the page itself.
+    show_full_result_count = False
+    inlines = [ContactPreferencesInline, ConsentEventInline, SizeInline, PreferenceInline, NoteInline]
+    fieldsets = [
+        (None, {"fields": ["first_name", "last_name", "email", "phone", "birthday", "anniversary"]}),
+        ("Store", {"fields": ["home_store", "assigned_associate", "tier", "joined_via", "joined_at", "time_zone"]}),
+        ("In their own words", {"fields": ["situation", "situation_updated_at"]}),
+        ("Purchases", {"fields": ["lifetime_value", "order_count", "first_purchase_at", "last_purchase_at", "orders_link"]}),
+        ("Integrations", {"fields": ["pos_customer_id", "ecommerce_customer_id", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="name", ordering="last_name")
+    def full_name(self, obj: Customer) -> str:
+        return obj.full_name
+
+    @admin.display(description="associate", ordering="assigned_associate__user__first_name")
+    def assigned_to(self, obj: Customer) -> str:
+        return obj.assigned_associate.display_name if obj.assigned_associate else "—"
+
+    @admin.display(description="orders")
+    def orders_link(self, obj: Customer) -> str:
+        url = reverse("admin:customers_order_changelist") + f"?customer__id__exact={obj.pk}"
+        return format_html('<a href="{}">{} order{}</a>', url, obj.order_count, "" if obj.order_count == 1 else "s")
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for instance in instances:
+            if isinstance(instance, ConsentEvent) and instance.recorded_by_id is None:
+                instance.recorded_by = request.user
+            if isinstance(instance, Note) and instance.author_id is None:
+                instance.author = request.user
+            instance.save()
+        formset.save_m2m()
+        for obj in formset.deleted_objects:
+            obj.delete()
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(admin.ModelAdmin):
+    list_display = ["customer", "channel", "granted", "source", "recorded_at", "recorded_by"]
+    list_filter = ["channel", "granted", "source"]
+    list_select_related = ["customer", "recorded_by"]
+    raw_id_fields = ["customer"]
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    autocomplete_fields = ["product"]
+    fields = ["line_number", "product", "quantity", "unit_price", "line_total", "size", "colour"]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "external_id",
+        "customer",
+        "channel",
+        "store",
+        "placed_at",
+        "total",
+        "status",
+        "shipment_status",
+        "alteration_status",
+    ]
+    list_filter = ["channel", "status", "shipment_status", "alteration_status", "store"]
+    list_select_related = ["customer", "store"]
+    search_fields = ["=external_id", "=tracking_number"]
+    raw_id_fields = ["customer"]
+    autocomplete_fields = ["store", "associate"]
+    readonly_fields = ["created_at", "updated_at"]
+    show_full_result_count = False
+    inlines = [OrderLineInline]
+
+
+@admin.register(EngagementEvent)
+class EngagementEventAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "kind", "customer", "product", "source"]
+    list_filter = ["kind", "source"]
+    list_select_related = ["customer", "product"]
+    raw_id_fields = ["customer", "product"]
+    show_full_result_count = False
+
+
+@admin.register(Note)
+class NoteAdmin(admin.ModelAdmin):
+    list_display = ["customer", "short_text", "pinned", "author", "created_at"]
+    list_filter = ["pinned"]
+    list_select_related = ["customer", "author"]
+    raw_id_fields = ["customer"]
+    readonly_fields = ["author", "created_at", "updated_at"]
+    show_full_result_count = False
+
+    @admin.display(description="note")
+    def short_text(self, obj: Note) -> str:
+        return obj.text[:80]
+
+    def save_model(self, request, obj, form, change):
+        if obj.author_id is None:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,327 @@
+"""Integration API for clients, orders and engagement: validate, call a service, answer.
+
+Bulk endpoints validate every item on its own and answer per item: valid items are
+saved, invalid ones come back with field messages and their index in the request.
+The answer is 200 when every item was saved, 207 when some were, and 400 when none
+were (or the envelope itself is wrong).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers, status
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import services
+from .models import ContactChannel, Customer, EngagementEvent, Order, Source
+
+
+class CanIngest(BasePermission):
+    """Integration accounts (and superusers) hold customers.ingest_data."""
+
+    message = "This account may not push data: it needs the “Can push data through the integration API” permission."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.has_perm("customers.ingest_data"))
+
+
+class CustomerReferenceSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=[Source.POS, Source.ECOMMERCE])
+    external_id = serializers.CharField(max_length=64)
+
+
+class ItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    external_id = serializers.CharField(allow_null=True)
+    id = serializers.IntegerField(required=False)
+    created = serializers.BooleanField(required=False)
+
+
+class ItemErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    external_id = serializers.CharField(allow_null=True)
+    errors = serializers.DictField()
+
+
+class BulkResultSerializer(serializers.Serializer):
+    received = serializers.IntegerField()
+    saved = ItemResultSerializer(many=True)
+    errors = ItemErrorSerializer(many=True)
+
+
+def _bulk_response(received: int, result: services.IngestResult) -> Response:
+    if not result.errors:
+        code = status.HTTP_200_OK
+    elif result.saved:
+        code = status.HTTP_207_MULTI_STATUS
+    else:
+        code = status.HTTP_400_BAD_REQUEST
+    return Response({"received": received, "saved": result.saved, "errors": result.errors}, status=code)
+
+
+def _validate_items(
+    raw_items: list[Any], serializer_class: type[serializers.Serializer]
+) -> tuple[list[tuple[int, dict]], services.IngestResult]:
+    """Validate each item alone; keep (index, data) of the valid ones, errors of the others."""
+    valid: list[tuple[int, dict]] = []
+    result = services.IngestResult()
+    for index, raw in enumerate(raw_items):
+        serializer = serializer_class(data=raw)
+        if serializer.is_valid():
+            valid.append((index, serializer.validated_data))
+        else:
+            external_id = raw.get("external_id") if isinstance(raw, dict) else None
+            result.add_error(index, str(external_id) if external_id is not None else None, serializer.errors)
+    return valid, result
+
+
+def _envelope(key: str) -> type[serializers.Serializer]:
+    return type(
+        f"{key.title()}Envelope",
+        (serializers.Serializer,),
+        {
+            key: serializers.ListField(
+                child=serializers.JSONField(),
+                allow_empty=False,
+                max_length=settings.API_BULK_MAX_ITEMS,
+            )
+        },
+    )
+
+
+class _BulkApi(APIView):
+    permission_classes = [CanIngest]
+    key = ""
+    item_serializer: type[serializers.Serializer]
+    # The service that writes the valid items: called with items=[(index, data), ...].
+    service: Any
+
+    def post(self, request: Request) -> Response:
+        envelope = _envelope(self.key)(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        raw_items = envelope.validated_data[self.key]
+        valid, result = _validate_items(raw_items, self.item_serializer)
+        if valid:
+            saved = self.service(items=valid)
+            result.saved.extend(saved.saved)
+            result.errors.extend(saved.errors)
+        return _bulk_response(len(raw_items), result.sorted())
+
+
+class ConsentInputSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=ContactChannel.choices)
+    granted = serializers.BooleanField()
+    wording = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    recorded_at = serializers.DateTimeField(required=False)
+
+
+class CustomerBulkUpsertApi(_BulkApi):
+    """Create or update clients by the id the POS or e-commerce platform knows them by."""
+
+    key = "customers"
+
+    class InputSerializer(serializers.Serializer):
+        source = serializers.ChoiceField(choices=[Source.POS, Source.ECOMMERCE])
+        external_id = serializers.CharField(max_length=64)
+        first_name = serializers.CharField(max_length=100, required=False)
+        last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        email = serializers.EmailField(required=False, allow_blank=True)
+        phone = PhoneNumberField(required=False, allow_blank=True)
+        home_store = serializers.SlugField(max_length=32, required=False)
+        assigned_associate = serializers.CharField(max_length=32, required=False, allow_null=True)
+        birthday = serializers.DateField(required=False, allow_null=True)
+        anniversary = serializers.DateField(required=False, allow_null=True)
+        joined_via = serializers.ChoiceField(choices=Customer.JoinedVia.choices, required=False)
+        joined_at = serializers.DateTimeField(required=False)
+        consents = ConsentInputSerializer(many=True, required=False, max_length=8)
+
+        def validate_email(self, value: str) -> str:
+            return value.strip().lower()
+
+    item_serializer = InputSerializer
+
+    service = staticmethod(services.customer_upsert_bulk)
+
+    @extend_schema(
+        request=inline_serializer("CustomerBulkRequest", {"customers": InputSerializer(many=True)}),
+        responses={200: BulkResultSerializer, 207: BulkResultSerializer, 400: BulkResultSerializer},
+        examples=[
+            OpenApiExample(
+                "One client from the POS",
+                request_only=True,
+                value={
+                    "customers": [
+                        {
+                            "source": "pos",
+                            "external_id": "C-1001",
+                            "first_name": "Claire",
+                            "last_name": "Dubois",
+                            "email": "claire@example.com",
+                            "phone": "+1 212 555 0142",
+                            "home_store": "nyc-soho",
+                            "consents": [{"channel": "email", "granted": True, "wording": "Yes to news by email"}],
+                        }
+                    ]
+                },
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class OrderLineInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000, default=1)
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    line_total = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    size = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    colour = serializers.CharField(max_length=60, required=False, allow_blank=True)
+
+
+class OrderBulkIngestApi(_BulkApi):
+    """Create or replace orders with their lines, by sales channel and external id."""
+
+    key = "orders"
+
+    class InputSerializer(serializers.Serializer):
+        channel = serializers.ChoiceField(choices=Order.SalesChannel.choices)
+        external_id = serializers.CharField(max_length=64)
+        customer = CustomerReferenceSerializer()
+        store = serializers.SlugField(max_length=32, required=False)
+        associate = serializers.CharField(max_length=32, required=False)
+        placed_at = serializers.DateTimeField()
+        currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD")
+        subtotal = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+        discount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+        tax = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
+        total = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+        status = serializers.ChoiceField(choices=Order.Status.choices, default=Order.Status.COMPLETED)
+        shipment_status = serializers.ChoiceField(choices=Order.ShipmentStatus.choices, required=False)
+        tracking_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+        alteration_status = serializers.ChoiceField(choices=Order.AlterationStatus.choices, required=False)
+        alteration_ready_on = serializers.DateField(required=False, allow_null=True)
+        lines = OrderLineInputSerializer(many=True, allow_empty=False, max_length=500)
+
+        def validate(self, data: dict) -> dict:
+            if data["channel"] == Order.SalesChannel.STORE and not data.get("store"):
+                raise serializers.ValidationError({"store": ["A store sale needs the store's code."]})
+            if data.get("alteration_status") == Order.AlterationStatus.READY and not data.get(
+                "alteration_ready_on"
+            ):
+                raise serializers.ValidationError(
+                    {"alteration_ready_on": ["An alteration that is ready needs its ready date."]}
+                )
+            data.setdefault("subtotal", data["total"])
+            if data.get("shipment_status") is None:
+                data["shipment_status"] = (
+                    Order.ShipmentStatus.NOT_APPLICABLE
+                    if data["channel"] == Order.SalesChannel.STORE
+                    else Order.ShipmentStatus.PENDING
+                )
+            return data
+
+    item_serializer = InputSerializer
+
+    service = staticmethod(services.order_ingest_bulk)
+
+    @extend_schema(
+        request=inline_serializer("OrderBulkRequest", {"orders": InputSerializer(many=True)}),
+        responses={200: BulkResultSerializer, 207: BulkResultSerializer, 400: BulkResultSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class EngagementEventBulkIngestApi(_BulkApi):
+    """Record email opens and clicks, visits, favourites and abandoned carts."""
+
+    key = "events"
+
+    class InputSerializer(serializers.Serializer):
+        source = serializers.ChoiceField(
+            choices=[Source.ECOMMERCE, Source.EMAIL_PLATFORM, Source.POS], default=Source.ECOMMERCE
+        )
+        external_id = serializers.CharField(max_length=64)
+        customer = CustomerReferenceSerializer()
+        kind = serializers.ChoiceField(choices=EngagementEvent.Kind.choices)
+        sku = serializers.CharField(max_length=64, required=False, allow_blank=True)
+        occurred_at = serializers.DateTimeField()
+
+    item_serializer = InputSerializer
+
+    service = staticmethod(services.engagement_ingest_bulk)
+
+    @extend_schema(
+        request=inline_serializer("EngagementBulkRequest", {"events": InputSerializer(many=True)}),
+        responses={200: BulkResultSerializer, 207: BulkResultSerializer, 400: BulkResultSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        return super().post(request)
+
+
+class OrderOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "channel",
+            "external_id",
+            "status",
+            "shipment_status",
+            "tracking_number",
+            "shipped_at",
+            "delivered_at",
+            "alteration_status",
+            "alteration_ready_on",
+            "updated_at",
+        ]
+
+
+def _get_order(channel: str, external_id: str) -> Order:
+    return get_object_or_404(Order, channel=channel, external_id=external_id)
+
+
+class OrderShipmentUpdateApi(APIView):
+    """The carrier or e-commerce platform reports where an order's parcel is."""
+
+    permission_classes = [CanIngest]
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Order.ShipmentStatus.choices)
+        tracking_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+        at = serializers.DateTimeField(required=False)
+
+    @extend_schema(request=InputSerializer, responses={200: OrderOutputSerializer})
+    def post(self, request: Request, channel: str, external_id: str) -> Response:
+        order = _get_order(channel, external_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = services.order_update_shipment(order=order, **serializer.validated_data)
+        return Response(OrderOutputSerializer(order).data)
+
+
+class OrderAlterationUpdateApi(APIView):
+    """The tailor's system reports the state of an order's alteration."""
+
+    permission_classes = [CanIngest]
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Order.AlterationStatus.choices)
+        ready_on = serializers.DateField(required=False, allow_null=True)
+
+    @extend_schema(request=InputSerializer, responses={200: OrderOutputSerializer})
+    def post(self, request: Request, channel: str, external_id: str) -> Response:
+        order = _get_order(channel, external_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = services.order_update_alteration(order=order, **serializer.validated_data)
+        return Response(OrderOutputSerializer(order).data)

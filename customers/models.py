@@ -1,0 +1,480 @@
+"""Everything about the client as a person: profile, consent, preferences, orders, events, notes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
+
+from clienteling.catalog.models import Brand, Category, Product
+from clienteling.stores.models import StaffMember, Store
+
+
+class ContactChannel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    PHONE = "phone", "Phone call"
+    PUSH = "push", "App notification"
+
+
+class Topic(models.TextChoices):
+    """What a message is about; clients can turn topics down."""
+
+    NEW_ARRIVALS = "new_arrivals", "New arrivals"
+    BACK_IN_STOCK = "back_in_stock", "Back in stock"
+    EVENTS = "events", "Store events"
+    OFFERS = "offers", "Offers and points"
+    STYLING = "styling", "Styling ideas"
+    REPLENISHMENT = "replenishment", "Replenishment reminders"
+    OCCASIONS = "occasions", "Birthdays and anniversaries"
+
+
+class Source(models.TextChoices):
+    """Where a piece of information about the client came from."""
+
+    ASSOCIATE = "associate", "Recorded by an associate"
+    CLIENT = "client", "Given by the client on their own device"
+    QUESTIONNAIRE = "questionnaire", "Preference questionnaire"
+    POS = "pos", "Point of sale"
+    ECOMMERCE = "ecommerce", "E-commerce platform"
+    EMAIL_PLATFORM = "email_platform", "Email platform"
+    SMS_REPLY = "sms_reply", "SMS reply"
+    IMPORT = "import", "Import"
+
+
+# Tiers follow lifetime value; a client moves up when a purchase crosses a threshold.
+TIER_THRESHOLDS: list[tuple[str, Decimal]] = [
+    ("platinum", Decimal("15000")),
+    ("gold", Decimal("5000")),
+    ("silver", Decimal("1000")),
+    ("member", Decimal("0")),
+]
+
+
+class CustomerQuerySet(models.QuerySet):
+    def for_store(self, store: Store) -> CustomerQuerySet:
+        return self.filter(home_store=store)
+
+    def assigned_to(self, staff: StaffMember) -> CustomerQuerySet:
+        return self.filter(assigned_associate=staff)
+
+
+class Customer(models.Model):
+    class Tier(models.TextChoices):
+        MEMBER = "member", "Member"
+        SILVER = "silver", "Silver"
+        GOLD = "gold", "Gold"
+        PLATINUM = "platinum", "Platinum"
+
+    class JoinedVia(models.TextChoices):
+        IN_STORE = "in_store", "In-store sign-up"
+        SELF_SIGNUP = "self_signup", "Self sign-up at the counter"
+        ONLINE = "online", "Online account"
+        APP = "app", "App"
+        IMPORT = "import", "Imported"
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    # Stored in E.164 ("+14155550123") whatever the formatting typed in.
+    phone = PhoneNumberField(blank=True)
+    home_store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="customers")
+    assigned_associate = models.ForeignKey(
+        StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="book"
+    )
+    birthday = models.DateField(null=True, blank=True)
+    anniversary = models.DateField(null=True, blank=True)
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="Empty means the home store's time zone."
+    )
+    tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.MEMBER)
+    # Kept current by customers.services.customer_refresh_totals after every order write.
+    lifetime_value = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    order_count = models.PositiveIntegerField(default=0)
+    first_purchase_at = models.DateTimeField(null=True, blank=True)
+    last_purchase_at = models.DateTimeField(null=True, blank=True)
+    joined_via = models.CharField(max_length=16, choices=JoinedVia.choices, default=JoinedVia.IN_STORE)
+    joined_at = models.DateTimeField(default=timezone.now)
+    pos_customer_id = models.CharField("POS id", max_length=64, null=True, blank=True, unique=True)
+    ecommerce_customer_id = models.CharField(
+        "e-commerce id", max_length=64, null=True, blank=True, unique=True
+    )
+    # The client's own words about their situation and needs.
+    situation = models.TextField(blank=True, help_text="In the client's own words.")
+    situation_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        indexes = [
+            models.Index(fields=["home_store", "last_name", "first_name"]),
+            models.Index(fields=["assigned_associate", "last_name"]),
+            models.Index(fields=["email"]),
+            models.Index(fields=["phone"]),
+            models.Index(fields=["last_purchase_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(first_name=""), name="customer_first_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(lifetime_value__gte=0), name="customer_lifetime_value_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(first_purchase_at__isnull=True)
+                | Q(last_purchase_at__gte=F("first_purchase_at")),
+                name="customer_purchase_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def initials(self) -> str:
+        return "".join(part[0] for part in (self.first_name, self.last_name) if part).upper()
+
+    @staticmethod
+    def tier_for(lifetime_value: Decimal) -> str:
+        for tier, threshold in TIER_THRESHOLDS:
+            if lifetime_value >= threshold:
+                return tier
+        return Customer.Tier.MEMBER
+
+    def current_consents(self) -> dict[str, ConsentEvent]:
+        """The latest consent event per channel: the current state, derived from history."""
+        latest: dict[str, ConsentEvent] = {}
+        for event in self.consent_events.order_by("channel", "-recorded_at", "-pk"):
+            latest.setdefault(event.channel, event)
+        return latest
+
+    def has_consent(self, channel: str) -> bool:
+        event = self.current_consents().get(channel)
+        return bool(event and event.granted)
+
+
+class ConsentEventQuerySet(models.QuerySet):
+    def current(self) -> ConsentEventQuerySet:
+        """The latest event per (client, channel): what the client agreed to now.
+
+        The history is append-only; "current consent" is always derived from it, so a
+        revocation recorded later always wins over an older grant.
+        """
+        newer = ConsentEvent.objects.filter(
+            customer=models.OuterRef("customer"),
+            channel=models.OuterRef("channel"),
+        ).filter(Q(recorded_at__gt=models.OuterRef("recorded_at")) | Q(
+            recorded_at=models.OuterRef("recorded_at"), pk__gt=models.OuterRef("pk")
+        ))
+        return self.filter(~models.Exists(newer))
+
+    def granted(self) -> ConsentEventQuerySet:
+        return self.filter(granted=True)
+
+
+class ConsentEvent(models.Model):
+    """One grant or revocation of consent for one channel. Never edited, only appended."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_events")
+    channel = models.CharField(max_length=8, choices=ContactChannel.choices)
+    granted = models.BooleanField()
+    source = models.CharField(max_length=16, choices=Source.choices)
+    # The words the client agreed to, as shown to them.
+    wording = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ConsentEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        indexes = [models.Index(fields=["customer", "channel", "-recorded_at"])]
+
+    def __str__(self) -> str:
+        verb = "granted" if self.granted else "revoked"
+        return f"{self.get_channel_display()} {verb} {self.recorded_at:%Y-%m-%d}"
+
+
+class ContactPreferences(models.Model):
+    """How and how often the client wants to hear from us."""
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, related_name="contact_preferences"
+    )
+    preferred_channel = models.CharField(max_length=8, choices=ContactChannel.choices, blank=True)
+    max_messages_per_week = models.PositiveSmallIntegerField(
+        default=2, help_text="Marketing messages at most, in any 7 days."
+    )
+    quiet_hours_start = models.TimeField(null=True, blank=True)
+    quiet_hours_end = models.TimeField(null=True, blank=True)
+    topics_declined = models.JSONField(default=list, blank=True, help_text="Topics the client turned down.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "contact preferences"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quiet_hours_start__isnull=True, quiet_hours_end__isnull=True)
+                | Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False),
+                name="contact_preferences_quiet_hours_both_or_neither",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_messages_per_week__lte=14),
+                name="contact_preferences_max_messages_per_week_at_most_14",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Contact preferences of {self.customer}"
+
+
+class Size(models.Model):
+    """The client's size and fit in one category (e.g. Dresses: 38, slim)."""
+
+    class Fit(models.TextChoices):
+        SLIM = "slim", "Slim"
+        REGULAR = "regular", "Regular"
+        RELAXED = "relaxed", "Relaxed"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="sizes")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    size = models.CharField(max_length=16)
+    fit = models.CharField(max_length=8, choices=Fit.choices, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ASSOCIATE)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["category__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "category"], name="size_one_per_customer_category")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.size}"
+
+
+class Preference(models.Model):
+    """A like or a dislike in the client's words: a colour, brand, category, style or occasion."""
+
+    class Kind(models.TextChoices):
+        COLOUR = "colour", "Colour"
+        BRAND = "brand", "Brand"
+        CATEGORY = "category", "Category"
+        STYLE = "style", "Style"
+        OCCASION = "occasion", "Occasion"
+
+    class Sentiment(models.TextChoices):
+        LIKE = "like", "Likes"
+        AVOID = "avoid", "Avoids"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="preferences")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    sentiment = models.CharField(max_length=8, choices=Sentiment.choices, default=Sentiment.LIKE)
+    value = models.CharField(max_length=100)
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ASSOCIATE)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "kind", "value"], name="preference_unique_value"),
+            models.CheckConstraint(
+                condition=Q(brand__isnull=True) | Q(kind="brand"), name="preference_brand_only_for_brand_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(category__isnull=True) | Q(kind="category"),
+                name="preference_category_only_for_category_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_sentiment_display()} {self.get_kind_display().lower()} {self.value}"
+
+
+class OrderQuerySet(models.QuerySet):
+    def counted(self) -> OrderQuerySet:
+        """Orders that count towards lifetime value (not cancelled or returned)."""
+        return self.exclude(status__in=[Order.Status.CANCELLED, Order.Status.RETURNED])
+
+    def for_store(self, store: Store) -> OrderQuerySet:
+        return self.filter(store=store)
+
+
+class Order(models.Model):
+    class SalesChannel(models.TextChoices):
+        STORE = "store", "In store"
+        ONLINE = "online", "Online"
+        APP = "app", "App"
+
+    class Status(models.TextChoices):
+        PLACED = "placed", "Placed"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        RETURNED = "returned", "Returned"
+
+    class ShipmentStatus(models.TextChoices):
+        NOT_APPLICABLE = "n/a", "Taken in store"
+        PENDING = "pending", "Preparing"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+        READY_FOR_PICKUP = "ready_for_pickup", "Ready for pick-up"
+        COLLECTED = "collected", "Collected"
+        RETURNED = "returned", "Returned to sender"
+
+    class AlterationStatus(models.TextChoices):
+        NONE = "none", "No alteration"
+        IN_PROGRESS = "in_progress", "Alteration in progress"
+        READY = "ready", "Alteration ready"
+        COLLECTED = "collected", "Alteration collected"
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
+    channel = models.CharField(max_length=8, choices=SalesChannel.choices)
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
+    associate = models.ForeignKey(
+        StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales"
+    )
+    external_id = models.CharField(max_length=64, help_text="The order's id in the POS or e-commerce system.")
+    placed_at = models.DateTimeField()
+    currency = models.CharField(max_length=3, default="USD")
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2)
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.COMPLETED)
+    shipment_status = models.CharField(
+        max_length=16, choices=ShipmentStatus.choices, default=ShipmentStatus.NOT_APPLICABLE
+    )
+    tracking_number = models.CharField(max_length=64, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    alteration_status = models.CharField(
+        max_length=12, choices=AlterationStatus.choices, default=AlterationStatus.NONE
+    )
+    alteration_ready_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-placed_at"]
+        permissions = [("ingest_data", "Can push data through the integration API")]
+        indexes = [
+            models.Index(fields=["customer", "-placed_at"]),
+            models.Index(fields=["store", "-placed_at"]),
+            models.Index(fields=["associate", "-placed_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="order_external_id_unique_per_channel"),
+            models.CheckConstraint(
+                condition=~Q(channel="store") | Q(store__isnull=False), name="order_store_sale_has_store"
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0, discount__gte=0, tax__gte=0, total__gte=0),
+                name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(alteration_status="ready") | Q(alteration_ready_on__isnull=False),
+                name="order_ready_alteration_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} order {self.external_id}"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveSmallIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    quantity = models.PositiveIntegerField(default=1)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    line_total = models.DecimalField(max_digits=12, decimal_places=2)
+    size = models.CharField(max_length=16, blank=True)
+    colour = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["order", "line_number"]
+        indexes = [models.Index(fields=["product", "order"])]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_number"], name="order_line_number_unique"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0, line_total__gte=0), name="order_line_amounts_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_id}"
+
+
+class EngagementEvent(models.Model):
+    class Kind(models.TextChoices):
+        EMAIL_OPEN = "email_open", "Opened an email"
+        EMAIL_CLICK = "email_click", "Clicked an email"
+        SITE_VISIT = "site_visit", "Visited the site"
+        APP_OPEN = "app_open", "Opened the app"
+        FAVOURITE = "favourite", "Added a favourite"
+        CART_ABANDONED = "cart_abandoned", "Left a cart"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="engagement_events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    product = models.ForeignKey(Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    occurred_at = models.DateTimeField()
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ECOMMERCE)
+    # The sender's own id for the event: a repeated push is recognised and ignored.
+    external_id = models.CharField(max_length=64, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"]),
+            models.Index(fields=["kind", "-occurred_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="engagement_event_external_id_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class NoteQuerySet(models.QuerySet):
+    def for_card(self) -> NoteQuerySet:
+        """Pinned notes first, then the newest."""
+        return self.select_related("author").order_by("-pinned", "-created_at")
+
+
+class Note(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    text = models.TextField()
+    pinned = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-pinned", "-created_at"]
+        indexes = [models.Index(fields=["customer", "-pinned", "-created_at"])]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="note_text_not_empty")]
+
+    def __str__(self) -> str:
+        return self.text[:60]

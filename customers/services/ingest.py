@@ -1,0 +1,403 @@
+"""Bulk ingest from the POS, e-commerce and email platforms.
+
+Each function takes items already validated for shape (types, required fields) by the
+API's input serializers, resolves what they refer to (stores, staff, products,
+clients) with one query per kind, and writes every item that resolves in one
+transaction. Items that do not resolve are answered with field messages and leave
+the database untouched. Writes are upserts keyed by external ids backed by unique
+constraints, so the same payload sent twice leaves the same rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from clienteling.catalog.models import Product
+from clienteling.stores.models import StaffMember, Store
+
+from ..models import ConsentEvent, Customer, EngagementEvent, Order, OrderLine, Source
+from .totals import customer_refresh_totals
+
+# Which Customer field holds the id a source system knows the client by.
+CUSTOMER_ID_FIELDS = {
+    Source.POS: "pos_customer_id",
+    Source.ECOMMERCE: "ecommerce_customer_id",
+}
+
+CUSTOMER_UPSERT_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birthday",
+    "anniversary",
+    "joined_via",
+    "joined_at",
+)
+
+
+@dataclass
+class IngestResult:
+    """What happened to each item of a bulk request, by its index in the request."""
+
+    saved: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_error(self, index: int, external_id: str | None, errors: dict[str, Any]) -> None:
+        self.errors.append({"index": index, "external_id": external_id, "errors": errors})
+
+    def sorted(self) -> IngestResult:
+        self.saved.sort(key=lambda item: item["index"])
+        self.errors.sort(key=lambda item: item["index"])
+        return self
+
+
+def _customer_key(reference: dict[str, Any]) -> tuple[str, str]:
+    return reference["source"], reference["external_id"]
+
+
+def _resolve_customers(references: Iterable[dict[str, Any]]) -> dict[tuple[str, str], int]:
+    """Map (source, external id) to a client's primary key, one query per source."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for reference in references:
+        wanted[reference["source"]].add(reference["external_id"])
+    found: dict[tuple[str, str], int] = {}
+    for source, external_ids in wanted.items():
+        id_field = CUSTOMER_ID_FIELDS[source]
+        rows = Customer.objects.filter(**{f"{id_field}__in": external_ids}).values_list(id_field, "pk")
+        for external_id, pk in rows:
+            found[(source, external_id)] = pk
+    return found
+
+
+def _mark_repeats(items: list[tuple[int, dict]], key, result: IngestResult, label: str) -> list[tuple[int, dict]]:
+    """Refuse the second and later items with the same key in one request.
+
+    An upsert cannot touch the same row twice in one statement, and the sender almost
+    certainly did not mean to send two versions of one record at once.
+    """
+    seen: dict[Any, int] = {}
+    unique: list[tuple[int, dict]] = []
+    for index, item in items:
+        item_key = key(item)
+        if item_key in seen:
+            result.add_error(
+                index,
+                item.get("external_id"),
+                {label: [f"Appears twice in this request (first at index {seen[item_key]})."]},
+            )
+            continue
+        seen[item_key] = index
+        unique.append((index, item))
+    return unique
+
+
+def customer_upsert_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResult:
+    """Create or update clients by the id their source system knows them by.
+
+    Only the fields present in an item are written, so a system that does not know a
+    client's birthday never erases one an associate recorded. Consents in an item are
+    appended to the history only when they change the current state: sending the same
+    consent twice records it once.
+    """
+    result = IngestResult()
+    items = _mark_repeats(items, lambda item: (item["source"], item["external_id"]), result, "external_id")
+    store_codes = {item["home_store"] for _, item in items if item.get("home_store")}
+    stores = {store.code: store.pk for store in Store.objects.filter(code__in=store_codes)}
+    staff_codes = {item["assigned_associate"] for _, item in items if item.get("assigned_associate")}
+    staff = dict(
+        StaffMember.objects.filter(employee_code__in=staff_codes).values_list("employee_code", "pk")
+    )
+    existing = _resolve_customers(
+        {"source": item["source"], "external_id": item["external_id"]} for _, item in items
+    )
+
+    now = timezone.now()
+    # Group rows by the set of fields they carry: one upsert statement per group.
+    groups: dict[tuple[str, frozenset[str]], list[tuple[int, dict, Customer]]] = defaultdict(list)
+    for index, item in items:
+        errors: dict[str, list[str]] = {}
+        key = _customer_key(item)
+        if item.get("home_store") and item["home_store"] not in stores:
+            errors["home_store"] = [f"No store has the code “{item['home_store']}”."]
+        if key not in existing:
+            if not item.get("home_store"):
+                errors["home_store"] = ["A new client needs a home store."]
+            if not item.get("first_name"):
+                errors["first_name"] = ["A new client needs a first name."]
+        if item.get("assigned_associate") and item["assigned_associate"] not in staff:
+            errors["assigned_associate"] = [f"No staff member has the code “{item['assigned_associate']}”."]
+        if errors:
+            result.add_error(index, item["external_id"], errors)
+            continue
+        id_field = CUSTOMER_ID_FIELDS[item["source"]]
+        values = {name: item[name] for name in CUSTOMER_UPSERT_FIELDS if name in item}
+        if item.get("home_store"):
+            values["home_store_id"] = stores[item["home_store"]]
+        if "assigned_associate" in item:
+            values["assigned_associate_id"] = staff.get(item["assigned_associate"])
+        values["updated_at"] = now
+        customer = Customer(**{id_field: item["external_id"]}, **values)
+        if key in existing:
+            customer.pk = existing[key]
+        groups[(id_field, frozenset(values))].append((index, item, customer))
+
+    with transaction.atomic():
+        for (id_field, field_names), rows in groups.items():
+            to_update = [customer for _, _, customer in rows if customer.pk]
+            to_create = [customer for _, _, customer in rows if not customer.pk]
+            if to_update:
+                Customer.objects.bulk_update(to_update, [name.removesuffix("_id") for name in field_names])
+            if to_create:
+                # A concurrent request may have created the same client meanwhile: the
+                # conflict turns into an update instead of an error.
+                Customer.objects.bulk_create(
+                    to_create,
+                    update_conflicts=True,
+                    unique_fields=[id_field],
+                    update_fields=[name.removesuffix("_id") for name in field_names],
+                )
+            for index, item, customer in rows:
+                result.saved.append(
+                    {
+                        "index": index,
+                        "external_id": item["external_id"],
+                        "id": customer.pk,
+                        "created": _customer_key(item) not in existing,
+                    }
+                )
+        consent_items = [
+            (customer.pk, {"source": item["source"], **consent})
+            for rows in groups.values()
+            for _, item, customer in rows
+            for consent in item.get("consents", [])
+        ]
+        if consent_items:
+            consents_append_if_changed(items=consent_items)
+    return result.sorted()
+
+
+def consents_append_if_changed(*, items: list[tuple[int, dict[str, Any]]]) -> int:
+    """Append consent events that change a client's current state; return how many.
+
+    `items` are (customer id, {"channel", "granted", "source", "wording"?, "recorded_at"?}).
+    Repeating a consent already in force records nothing, which makes pushes idempotent.
+    """
+    customer_ids = {customer_id for customer_id, _ in items}
+    current = {
+        (event.customer_id, event.channel): event.granted
+        for event in ConsentEvent.objects.current().filter(customer_id__in=customer_ids)
+    }
+    new_events = []
+    for customer_id, consent in items:
+        key = (customer_id, consent["channel"])
+        if current.get(key) == consent["granted"]:
+            continue
+        current[key] = consent["granted"]
+        event = ConsentEvent(
+            customer_id=customer_id,
+            channel=consent["channel"],
+            granted=consent["granted"],
+            source=consent["source"],
+            wording=consent.get("wording", ""),
+        )
+        if consent.get("recorded_at"):
+            event.recorded_at = consent["recorded_at"]
+        new_events.append(event)
+    ConsentEvent.objects.bulk_create(new_events)
+    return len(new_events)
+
+
+ORDER_FIELDS = (
+    "placed_at",
+    "currency",
+    "subtotal",
+    "discount",
+    "tax",
+    "total",
+    "status",
+    "shipment_status",
+    "tracking_number",
+    "alteration_status",
+    "alteration_ready_on",
+)
+ORDER_LINE_FIELDS = ("product", "quantity", "unit_price", "line_total", "size", "colour")
+
+
+def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResult:
+    """Create or replace orders and their lines by (sales channel, external id).
+
+    A repeated order replaces the earlier version: its fields are updated, its lines are
+    upserted by line number and lines beyond the new count are removed. Lifetime value,
+    order count and tier of every client touched are recomputed in the same transaction.
+
+    Cost: five lookups (stores, staff, products, clients, existing orders), then one
+    upsert for orders, one for lines, one delete per distinct line count and two updates
+    for the clients' totals, whatever the number of items.
+    """
+    result = IngestResult()
+    items = _mark_repeats(items, lambda item: (item["channel"], item["external_id"]), result, "external_id")
+    stores = {
+        store.code: store.pk
+        for store in Store.objects.filter(code__in={item["store"] for _, item in items if item.get("store")})
+    }
+    staff = dict(
+        StaffMember.objects.filter(
+            employee_code__in={item["associate"] for _, item in items if item.get("associate")}
+        ).values_list("employee_code", "pk")
+    )
+    skus = {line["sku"] for _, item in items for line in item["lines"]}
+    products = dict(Product.objects.filter(sku__in=skus).values_list("sku", "pk"))
+    customers = _resolve_customers(item["customer"] for _, item in items)
+
+    orders: list[tuple[int, dict, Order]] = []
+    for index, item in items:
+        errors: dict[str, Any] = {}
+        if item.get("store") and item["store"] not in stores:
+            errors["store"] = [f"No store has the code “{item['store']}”."]
+        if item.get("associate") and item["associate"] not in staff:
+            errors["associate"] = [f"No staff member has the code “{item['associate']}”."]
+        if _customer_key(item["customer"]) not in customers:
+            errors["customer"] = [
+                "Unknown client: push them to /api/v1/customers/bulk first "
+                f"(source “{item['customer']['source']}”, id “{item['customer']['external_id']}”)."
+            ]
+        line_errors = {
+            str(position): {"sku": [f"No product has the SKU “{line['sku']}”."]}
+            for position, line in enumerate(item["lines"])
+            if line["sku"] not in products
+        }
+        if line_errors:
+            errors["lines"] = line_errors
+        if errors:
+            result.add_error(index, item["external_id"], errors)
+            continue
+        order = Order(
+            channel=item["channel"],
+            external_id=item["external_id"],
+            customer_id=customers[_customer_key(item["customer"])],
+            store_id=stores.get(item.get("store")),
+            associate_id=staff.get(item.get("associate")),
+            **{name: item[name] for name in ORDER_FIELDS if name in item},
+        )
+        orders.append((index, item, order))
+
+    if not orders:
+        return result.sorted()
+
+    existing = set(
+        Order.objects.filter(
+            channel__in={order.channel for _, _, order in orders},
+            external_id__in={order.external_id for _, _, order in orders},
+        ).values_list("channel", "external_id")
+    )
+    touched_customers = set()
+    with transaction.atomic():
+        if existing:
+            # A re-sent order may have moved to another client: both need new totals.
+            touched_customers.update(
+                Order.objects.filter(
+                    external_id__in={external_id for _, external_id in existing}
+                ).values_list("customer_id", flat=True)
+            )
+        Order.objects.bulk_create(
+            [order for _, _, order in orders],
+            update_conflicts=True,
+            unique_fields=["channel", "external_id"],
+            update_fields=["customer", "store", "associate", *ORDER_FIELDS, "updated_at"],
+        )
+        lines = []
+        orders_by_line_count: dict[int, list[int]] = defaultdict(list)
+        for _, item, order in orders:
+            touched_customers.add(order.customer_id)
+            orders_by_line_count[len(item["lines"])].append(order.pk)
+            for position, line in enumerate(item["lines"], start=1):
+                quantity = line["quantity"]
+                unit_price = line["unit_price"]
+                line_total = line.get("line_total")
+                if line_total is None:
+                    line_total = (unit_price * quantity).quantize(Decimal("0.01"))
+                lines.append(
+                    OrderLine(
+                        order_id=order.pk,
+                        line_number=position,
+                        product_id=products[line["sku"]],
+                        quantity=quantity,
+                        unit_price=unit_price,
+                        line_total=line_total,
+                        size=line.get("size", ""),
+                        colour=line.get("colour", ""),
+                    )
+                )
+        OrderLine.objects.bulk_create(
+            lines,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["order", "line_number"],
+            update_fields=list(ORDER_LINE_FIELDS),
+        )
+        for line_count, order_ids in orders_by_line_count.items():
+            OrderLine.objects.filter(order_id__in=order_ids, line_number__gt=line_count).delete()
+        customer_refresh_totals(customer_ids=touched_customers)
+
+    for index, item, order in orders:
+        result.saved.append(
+            {
+                "index": index,
+                "external_id": item["external_id"],
+                "id": order.pk,
+                "created": (item["channel"], item["external_id"]) not in existing,
+            }
+        )
+    return result.sorted()
+
+
+def engagement_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResult:
+    """Record engagement events; an event already recorded (same source and id) is skipped."""
+    result = IngestResult()
+    items = _mark_repeats(items, lambda item: (item["source"], item["external_id"]), result, "external_id")
+    customers = _resolve_customers(item["customer"] for _, item in items)
+    products = dict(
+        Product.objects.filter(sku__in={item["sku"] for _, item in items if item.get("sku")}).values_list(
+            "sku", "pk"
+        )
+    )
+    existing = set(
+        EngagementEvent.objects.filter(
+            source__in={item["source"] for _, item in items},
+            external_id__in={item["external_id"] for _, item in items},
+        ).values_list("source", "external_id")
+    )
+    events = []
+    for index, item in items:
+        errors: dict[str, list[str]] = {}
+        if _customer_key(item["customer"]) not in customers:
+            errors["customer"] = ["Unknown client: push them to /api/v1/customers/bulk first."]
+        if item.get("sku") and item["sku"] not in products:
+            errors["sku"] = [f"No product has the SKU “{item['sku']}”."]
+        if errors:
+            result.add_error(index, item["external_id"], errors)
+            continue
+        created = (item["source"], item["external_id"]) not in existing
+        result.saved.append({"index": index, "external_id": item["external_id"], "created": created})
+        if created:
+            events.append(
+                EngagementEvent(
+                    customer_id=customers[_customer_key(item["customer"])],
+                    kind=item["kind"],
+                    product_id=products.get(item.get("sku")),
+                    occurred_at=item["occurred_at"],
+                    source=item["source"],
+                    external_id=item["external_id"],
+                )
+            )
+    # ignore_conflicts: a concurrent push of the same events must not fail this one.
+    EngagementEvent.objects.bulk_create(events, batch_size=2000, ignore_conflicts=True)
+    return result.sorted()

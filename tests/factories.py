@@ -1,0 +1,170 @@
+"""factory_boy factories shared by every test."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from clienteling.catalog.models import Brand, Category, Product
+from clienteling.stores.models import StaffMember, Store
+from customers.models import (
+    ConsentEvent,
+    ContactPreferences,
+    Customer,
+    EngagementEvent,
+    Note,
+    Order,
+    OrderLine,
+    Source,
+)
+
+PASSWORD = "correct-horse-battery"
+
+
+class StoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Store
+        django_get_or_create = ["code"]
+
+    name = factory.Sequence(lambda n: f"Store {n}")
+    code = factory.Sequence(lambda n: f"store-{n}")
+    time_zone = "America/New_York"
+    city = "New York"
+    country = "US"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):  # noqa: N805
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class StaffMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffMember
+
+    user = factory.SubFactory(UserFactory)
+    store = factory.SubFactory(StoreFactory)
+    role = StaffMember.Role.ASSOCIATE
+    employee_code = factory.Sequence(lambda n: f"E{n:04d}")
+
+
+class BrandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Brand
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Brand {n}")
+    slug = factory.Sequence(lambda n: f"brand-{n}")
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    brand = factory.SubFactory(BrandFactory)
+    category = factory.SubFactory(CategoryFactory)
+    price = Decimal("120.00")
+    colour = "black"
+    sizes = factory.LazyFunction(lambda: ["S", "M", "L"])
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"client{n}@example.com")
+    home_store = factory.SubFactory(StoreFactory)
+    joined_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=400))
+
+
+class ConsentEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsentEvent
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = "email"
+    granted = True
+    source = Source.ASSOCIATE
+    wording = "Yes, you may email me about news and my orders."
+
+
+class ContactPreferencesFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactPreferences
+
+    customer = factory.SubFactory(CustomerFactory)
+    preferred_channel = "email"
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = Order.SalesChannel.STORE
+    store = factory.LazyAttribute(lambda order: order.customer.home_store)
+    external_id = factory.Sequence(lambda n: f"ORD-{n:06d}")
+    placed_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=10))
+    subtotal = Decimal("240.00")
+    total = Decimal("240.00")
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    line_number = factory.Sequence(lambda n: n + 1)
+    product = factory.SubFactory(ProductFactory)
+    quantity = 1
+    unit_price = Decimal("120.00")
+    line_total = Decimal("120.00")
+    size = "M"
+
+
+class EngagementEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EngagementEvent
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = EngagementEvent.Kind.EMAIL_OPEN
+    occurred_at = factory.LazyFunction(timezone.now)
+    external_id = factory.Sequence(lambda n: f"EV-{n:06d}")
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Note
+
+    customer = factory.SubFactory(CustomerFactory)
+    text = "Prefers appointments on Saturday mornings."

@@ -1,0 +1,28 @@
+"""Test settings: the real settings module, pointed at PostgreSQL and Redis, with fast hashing.
+
+pytest uses this module (pyproject.toml); the environment may still override any of these.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clienteling")
+os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="clienteling-test-"))
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("EMAIL_URL", "memorymail://")
+os.environ.setdefault("SMS_TRANSPORT", "clienteling.channels.sms.FileSmsTransport")
+
+from clienteling.settings import *  # noqa: E402,F403
+from clienteling.settings import STORAGES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Tests run over plain HTTP against live_server and the test client.
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+# No manifest in tests: collectstatic is not run before them.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
