@@ -45,8 +45,13 @@ test: export DJANGO_SETTINGS_MODULE = tests.settings
 test: install node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The benchmark: builds (or reuses) a PostgreSQL data set and measures pages, API and jobs.
+# BENCH_ARGS="--customers 1000000" for the large run. It never fails on speed.
+bench: install
+	$(BIN)/python manage.py bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var/ test-artifacts/

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
+from clienteling.stores.models import StaffMember
 from customers.models import Customer, Order
 
 
@@ -27,7 +28,7 @@ RECENT_PURCHASE_LIMIT = 10
 @login_required
 def home(request: HtmxHttpRequest) -> HttpResponse:
     """Today: the signed-in staff member's day, in their store's time zone."""
-    staff = getattr(request.user, "staff", None)
+    staff = StaffMember.objects.select_related("store").filter(user=request.user).first()
     context: dict = {"staff": staff}
     if staff is not None:
         store = staff.store
@@ -46,6 +47,12 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             recent_days=RECENT_PURCHASE_DAYS,
         )
     return render(request, "clienteling/home.html", context)
+
+
+@require_GET
+def livez(request: HttpRequest) -> HttpResponse:
+    """Liveness: the process answers, nothing else is checked. Also the benchmark's ceiling."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @require_GET

@@ -60,10 +60,24 @@ class NoteInline(admin.TabularInline):
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     # Names and money only on the list: contact details stay on the detail page.
-    list_display = ["full_name", "home_store", "assigned_to", "tier", "lifetime_value", "last_purchase_at"]
+    list_display = [
+        "full_name",
+        "home_store",
+        "assigned_to",
+        "tier",
+        "lifetime_value",
+        "last_purchase_at",
+    ]
     list_filter = ["tier", "home_store", "joined_via"]
     list_select_related = ["home_store", "assigned_associate__user"]
-    search_fields = ["first_name", "last_name", "=email", "=phone", "=pos_customer_id", "=ecommerce_customer_id"]
+    search_fields = [
+        "first_name",
+        "last_name",
+        "=email",
+        "=phone",
+        "=pos_customer_id",
+        "=ecommerce_customer_id",
+    ]
     autocomplete_fields = ["home_store", "assigned_associate"]
     readonly_fields = [
         "lifetime_value",
@@ -76,13 +90,48 @@ class CustomerAdmin(admin.ModelAdmin):
     ]
     # Counting every match on a large table costs more than the page itself.
     show_full_result_count = False
-    inlines = [ContactPreferencesInline, ConsentEventInline, SizeInline, PreferenceInline, NoteInline]
+    inlines = [
+        ContactPreferencesInline,
+        ConsentEventInline,
+        SizeInline,
+        PreferenceInline,
+        NoteInline,
+    ]
     fieldsets = [
-        (None, {"fields": ["first_name", "last_name", "email", "phone", "birthday", "anniversary"]}),
-        ("Store", {"fields": ["home_store", "assigned_associate", "tier", "joined_via", "joined_at", "time_zone"]}),
+        (
+            None,
+            {"fields": ["first_name", "last_name", "email", "phone", "birthday", "anniversary"]},
+        ),
+        (
+            "Store",
+            {
+                "fields": [
+                    "home_store",
+                    "assigned_associate",
+                    "tier",
+                    "joined_via",
+                    "joined_at",
+                    "time_zone",
+                ]
+            },
+        ),
         ("In their own words", {"fields": ["situation", "situation_updated_at"]}),
-        ("Purchases", {"fields": ["lifetime_value", "order_count", "first_purchase_at", "last_purchase_at", "orders_link"]}),
-        ("Integrations", {"fields": ["pos_customer_id", "ecommerce_customer_id", "created_at", "updated_at"]}),
+        (
+            "Purchases",
+            {
+                "fields": [
+                    "lifetime_value",
+                    "order_count",
+                    "first_purchase_at",
+                    "last_purchase_at",
+                    "orders_link",
+                ]
+            },
+        ),
+        (
+            "Integrations",
+            {"fields": ["pos_customer_id", "ecommerce_customer_id", "created_at", "updated_at"]},
+        ),
     ]
 
     @admin.display(description="name", ordering="last_name")
@@ -96,7 +145,9 @@ class CustomerAdmin(admin.ModelAdmin):
     @admin.display(description="orders")
     def orders_link(self, obj: Customer) -> str:
         url = reverse("admin:customers_order_changelist") + f"?customer__id__exact={obj.pk}"
-        return format_html('<a href="{}">{} order{}</a>', url, obj.order_count, "" if obj.order_count == 1 else "s")
+        return format_html(
+            '<a href="{}">{} order{}</a>', url, obj.order_count, "" if obj.order_count == 1 else "s"
+        )
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)

@@ -21,7 +21,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import services
-from .models import ContactChannel, Customer, EngagementEvent, Order, Source
+from .models import (
+    CUSTOMER_ID_SOURCES,
+    ENGAGEMENT_SOURCES,
+    ContactChannel,
+    Customer,
+    EngagementEvent,
+    Order,
+    Source,
+)
 
 
 class CanIngest(BasePermission):
@@ -34,7 +42,7 @@ class CanIngest(BasePermission):
 
 
 class CustomerReferenceSerializer(serializers.Serializer):
-    source = serializers.ChoiceField(choices=[Source.POS, Source.ECOMMERCE])
+    source = serializers.ChoiceField(choices=CUSTOMER_ID_SOURCES)
     external_id = serializers.CharField(max_length=64)
 
 
@@ -64,7 +72,9 @@ def _bulk_response(received: int, result: services.IngestResult) -> Response:
         code = status.HTTP_207_MULTI_STATUS
     else:
         code = status.HTTP_400_BAD_REQUEST
-    return Response({"received": received, "saved": result.saved, "errors": result.errors}, status=code)
+    return Response(
+        {"received": received, "saved": result.saved, "errors": result.errors}, status=code
+    )
 
 
 def _validate_items(
@@ -79,7 +89,9 @@ def _validate_items(
             valid.append((index, serializer.validated_data))
         else:
             external_id = raw.get("external_id") if isinstance(raw, dict) else None
-            result.add_error(index, str(external_id) if external_id is not None else None, serializer.errors)
+            result.add_error(
+                index, str(external_id) if external_id is not None else None, serializer.errors
+            )
     return valid, result
 
 
@@ -129,7 +141,7 @@ class CustomerBulkUpsertApi(_BulkApi):
     key = "customers"
 
     class InputSerializer(serializers.Serializer):
-        source = serializers.ChoiceField(choices=[Source.POS, Source.ECOMMERCE])
+        source = serializers.ChoiceField(choices=CUSTOMER_ID_SOURCES)
         external_id = serializers.CharField(max_length=64)
         first_name = serializers.CharField(max_length=100, required=False)
         last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -167,7 +179,13 @@ class CustomerBulkUpsertApi(_BulkApi):
                             "email": "claire@example.com",
                             "phone": "+1 212 555 0142",
                             "home_store": "nyc-soho",
-                            "consents": [{"channel": "email", "granted": True, "wording": "Yes to news by email"}],
+                            "consents": [
+                                {
+                                    "channel": "email",
+                                    "granted": True,
+                                    "wording": "Yes to news by email",
+                                }
+                            ],
                         }
                     ]
                 },
@@ -182,7 +200,9 @@ class OrderLineInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
     quantity = serializers.IntegerField(min_value=1, max_value=10_000, default=1)
     unit_price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=0)
-    line_total = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    line_total = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False
+    )
     size = serializers.CharField(max_length=16, required=False, allow_blank=True)
     colour = serializers.CharField(max_length=60, required=False, allow_blank=True)
 
@@ -196,24 +216,34 @@ class OrderBulkIngestApi(_BulkApi):
         channel = serializers.ChoiceField(choices=Order.SalesChannel.choices)
         external_id = serializers.CharField(max_length=64)
         customer = CustomerReferenceSerializer()
-        store = serializers.SlugField(max_length=32, required=False)
-        associate = serializers.CharField(max_length=32, required=False)
+        store = serializers.SlugField(max_length=32, required=False, allow_null=True)
+        associate = serializers.CharField(max_length=32, required=False, allow_null=True)
         placed_at = serializers.DateTimeField()
         currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, default="USD")
-        subtotal = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+        subtotal = serializers.DecimalField(
+            max_digits=12, decimal_places=2, min_value=0, required=False
+        )
         discount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
         tax = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, default=0)
         total = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-        status = serializers.ChoiceField(choices=Order.Status.choices, default=Order.Status.COMPLETED)
-        shipment_status = serializers.ChoiceField(choices=Order.ShipmentStatus.choices, required=False)
+        status = serializers.ChoiceField(
+            choices=Order.Status.choices, default=Order.Status.COMPLETED
+        )
+        shipment_status = serializers.ChoiceField(
+            choices=Order.ShipmentStatus.choices, required=False
+        )
         tracking_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
-        alteration_status = serializers.ChoiceField(choices=Order.AlterationStatus.choices, required=False)
+        alteration_status = serializers.ChoiceField(
+            choices=Order.AlterationStatus.choices, required=False
+        )
         alteration_ready_on = serializers.DateField(required=False, allow_null=True)
         lines = OrderLineInputSerializer(many=True, allow_empty=False, max_length=500)
 
         def validate(self, data: dict) -> dict:
             if data["channel"] == Order.SalesChannel.STORE and not data.get("store"):
-                raise serializers.ValidationError({"store": ["A store sale needs the store's code."]})
+                raise serializers.ValidationError(
+                    {"store": ["A store sale needs the store's code."]}
+                )
             if data.get("alteration_status") == Order.AlterationStatus.READY and not data.get(
                 "alteration_ready_on"
             ):
@@ -247,9 +277,7 @@ class EngagementEventBulkIngestApi(_BulkApi):
     key = "events"
 
     class InputSerializer(serializers.Serializer):
-        source = serializers.ChoiceField(
-            choices=[Source.ECOMMERCE, Source.EMAIL_PLATFORM, Source.POS], default=Source.ECOMMERCE
-        )
+        source = serializers.ChoiceField(choices=ENGAGEMENT_SOURCES, default=Source.ECOMMERCE)
         external_id = serializers.CharField(max_length=64)
         customer = CustomerReferenceSerializer()
         kind = serializers.ChoiceField(choices=EngagementEvent.Kind.choices)

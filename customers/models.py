@@ -46,6 +46,17 @@ class Source(models.TextChoices):
     IMPORT = "import", "Import"
 
 
+# The systems that know clients by their own id, and those that send engagement events.
+CUSTOMER_ID_SOURCES = [
+    (Source.POS.value, Source.POS.label),
+    (Source.ECOMMERCE.value, Source.ECOMMERCE.label),
+]
+ENGAGEMENT_SOURCES = [
+    (Source.ECOMMERCE.value, Source.ECOMMERCE.label),
+    (Source.EMAIL_PLATFORM.value, Source.EMAIL_PLATFORM.label),
+    (Source.POS.value, Source.POS.label),
+]
+
 # Tiers follow lifetime value; a client moves up when a purchase crosses a threshold.
 TIER_THRESHOLDS: list[tuple[str, Decimal]] = [
     ("platinum", Decimal("15000")),
@@ -97,7 +108,9 @@ class Customer(models.Model):
     order_count = models.PositiveIntegerField(default=0)
     first_purchase_at = models.DateTimeField(null=True, blank=True)
     last_purchase_at = models.DateTimeField(null=True, blank=True)
-    joined_via = models.CharField(max_length=16, choices=JoinedVia.choices, default=JoinedVia.IN_STORE)
+    joined_via = models.CharField(
+        max_length=16, choices=JoinedVia.choices, default=JoinedVia.IN_STORE
+    )
     joined_at = models.DateTimeField(default=timezone.now)
     pos_customer_id = models.CharField("POS id", max_length=64, null=True, blank=True, unique=True)
     ecommerce_customer_id = models.CharField(
@@ -121,7 +134,9 @@ class Customer(models.Model):
             models.Index(fields=["last_purchase_at"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=~Q(first_name=""), name="customer_first_name_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(first_name=""), name="customer_first_name_not_empty"
+            ),
             models.CheckConstraint(
                 condition=Q(lifetime_value__gte=0), name="customer_lifetime_value_not_negative"
             ),
@@ -172,9 +187,10 @@ class ConsentEventQuerySet(models.QuerySet):
         newer = ConsentEvent.objects.filter(
             customer=models.OuterRef("customer"),
             channel=models.OuterRef("channel"),
-        ).filter(Q(recorded_at__gt=models.OuterRef("recorded_at")) | Q(
-            recorded_at=models.OuterRef("recorded_at"), pk__gt=models.OuterRef("pk")
-        ))
+        ).filter(
+            Q(recorded_at__gt=models.OuterRef("recorded_at"))
+            | Q(recorded_at=models.OuterRef("recorded_at"), pk__gt=models.OuterRef("pk"))
+        )
         return self.filter(~models.Exists(newer))
 
     def granted(self) -> ConsentEventQuerySet:
@@ -218,7 +234,9 @@ class ContactPreferences(models.Model):
     )
     quiet_hours_start = models.TimeField(null=True, blank=True)
     quiet_hours_end = models.TimeField(null=True, blank=True)
-    topics_declined = models.JSONField(default=list, blank=True, help_text="Topics the client turned down.")
+    topics_declined = models.JSONField(
+        default=list, blank=True, help_text="Topics the client turned down."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -257,7 +275,9 @@ class Size(models.Model):
     class Meta:
         ordering = ["category__name"]
         constraints = [
-            models.UniqueConstraint(fields=["customer", "category"], name="size_one_per_customer_category")
+            models.UniqueConstraint(
+                fields=["customer", "category"], name="size_one_per_customer_category"
+            )
         ]
 
     def __str__(self) -> str:
@@ -282,17 +302,24 @@ class Preference(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     sentiment = models.CharField(max_length=8, choices=Sentiment.choices, default=Sentiment.LIKE)
     value = models.CharField(max_length=100)
-    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    brand = models.ForeignKey(
+        Brand, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.ASSOCIATE)
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["kind", "value"]
         constraints = [
-            models.UniqueConstraint(fields=["customer", "kind", "value"], name="preference_unique_value"),
+            models.UniqueConstraint(
+                fields=["customer", "kind", "value"], name="preference_unique_value"
+            ),
             models.CheckConstraint(
-                condition=Q(brand__isnull=True) | Q(kind="brand"), name="preference_brand_only_for_brand_kind"
+                condition=Q(brand__isnull=True) | Q(kind="brand"),
+                name="preference_brand_only_for_brand_kind",
             ),
             models.CheckConstraint(
                 condition=Q(category__isnull=True) | Q(kind="category"),
@@ -342,11 +369,15 @@ class Order(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders")
     channel = models.CharField(max_length=8, choices=SalesChannel.choices)
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
     associate = models.ForeignKey(
         StaffMember, on_delete=models.SET_NULL, null=True, blank=True, related_name="sales"
     )
-    external_id = models.CharField(max_length=64, help_text="The order's id in the POS or e-commerce system.")
+    external_id = models.CharField(
+        max_length=64, help_text="The order's id in the POS or e-commerce system."
+    )
     placed_at = models.DateTimeField()
     currency = models.CharField(max_length=3, default="USD")
     subtotal = models.DecimalField(max_digits=12, decimal_places=2)
@@ -378,9 +409,12 @@ class Order(models.Model):
             models.Index(fields=["associate", "-placed_at"]),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["channel", "external_id"], name="order_external_id_unique_per_channel"),
+            models.UniqueConstraint(
+                fields=["channel", "external_id"], name="order_external_id_unique_per_channel"
+            ),
             models.CheckConstraint(
-                condition=~Q(channel="store") | Q(store__isnull=False), name="order_store_sale_has_store"
+                condition=~Q(channel="store") | Q(store__isnull=False),
+                name="order_store_sale_has_store",
             ),
             models.CheckConstraint(
                 condition=Q(subtotal__gte=0, discount__gte=0, tax__gte=0, total__gte=0),
@@ -410,10 +444,15 @@ class OrderLine(models.Model):
         ordering = ["order", "line_number"]
         indexes = [models.Index(fields=["product", "order"])]
         constraints = [
-            models.UniqueConstraint(fields=["order", "line_number"], name="order_line_number_unique"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.UniqueConstraint(
+                fields=["order", "line_number"], name="order_line_number_unique"
+            ),
             models.CheckConstraint(
-                condition=Q(unit_price__gte=0, line_total__gte=0), name="order_line_amounts_not_negative"
+                condition=Q(quantity__gt=0), name="order_line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0, line_total__gte=0),
+                name="order_line_amounts_not_negative",
             ),
         ]
 
@@ -430,13 +469,18 @@ class EngagementEvent(models.Model):
         FAVOURITE = "favourite", "Added a favourite"
         CART_ABANDONED = "cart_abandoned", "Left a cart"
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="engagement_events")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="engagement_events"
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    product = models.ForeignKey(Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     occurred_at = models.DateTimeField()
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.ECOMMERCE)
     # The sender's own id for the event: a repeated push is recognised and ignored.
-    external_id = models.CharField(max_length=64, null=True, blank=True)
+    # NULL, not "": events without an id must never collide in the unique constraint.
+    external_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -446,7 +490,9 @@ class EngagementEvent(models.Model):
             models.Index(fields=["kind", "-occurred_at"]),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["source", "external_id"], name="engagement_event_external_id_unique"),
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="engagement_event_external_id_unique"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -23,13 +23,18 @@ def store(db):
 
 @pytest.fixture
 def other_store(db):
-    return factories.StoreFactory(name="Marais", code="paris-marais", time_zone="Europe/Paris", country="FR")
+    return factories.StoreFactory(
+        name="Marais", code="paris-marais", time_zone="Europe/Paris", country="FR"
+    )
 
 
 @pytest.fixture
 def associate(store):
     return factories.StaffMemberFactory(
-        user__username="alice", user__first_name="Alice", store=store, role=StaffMember.Role.ASSOCIATE
+        user__username="alice",
+        user__first_name="Alice",
+        store=store,
+        role=StaffMember.Role.ASSOCIATE,
     )
 
 
@@ -54,7 +59,10 @@ def manager(store):
 @pytest.fixture
 def other_store_associate(other_store):
     return factories.StaffMemberFactory(
-        user__username="bob", user__first_name="Bob", store=other_store, role=StaffMember.Role.ASSOCIATE
+        user__username="bob",
+        user__first_name="Bob",
+        store=other_store,
+        role=StaffMember.Role.ASSOCIATE,
     )
 
 

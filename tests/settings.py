@@ -16,8 +16,10 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
 os.environ.setdefault("SMS_TRANSPORT", "clienteling.channels.sms.FileSmsTransport")
 
-from clienteling.settings import *  # noqa: E402,F403
-from clienteling.settings import STORAGES  # noqa: E402
+from clienteling.settings import *  # noqa: F403
+from clienteling.settings import STATIC_ROOT, STORAGES
+
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests run over plain HTTP against live_server and the test client.
@@ -25,4 +27,7 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 # No manifest in tests: collectstatic is not run before them.
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

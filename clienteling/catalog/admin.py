@@ -22,7 +22,16 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["picture", "name", "sku", "brand", "category", "price", "replenish_after_days", "in_stock"]
+    list_display = [
+        "picture",
+        "name",
+        "sku",
+        "brand",
+        "category",
+        "price",
+        "replenish_after_days",
+        "in_stock",
+    ]
     list_display_links = ["picture", "name"]
     list_filter = ["in_stock", "is_active", "category", "brand"]
     list_select_related = ["brand", "category"]
@@ -35,7 +44,9 @@ class ProductAdmin(admin.ModelAdmin):
     def picture(self, obj: Product) -> str:
         if not obj.image_url:
             return ""
-        return format_html('<img src="{}" alt="" width="48" height="48" style="object-fit:cover">', obj.image_url)
+        return format_html(
+            '<img src="{}" alt="" width="48" height="48" style="object-fit:cover">', obj.image_url
+        )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -48,4 +59,6 @@ class ProductAdmin(admin.ModelAdmin):
         for product in queryset.exclude(image=""):
             services.product_image_changed(product=product)
             count += 1
-        self.message_user(request, f"{count} thumbnail{'s' if count != 1 else ''} will be remade in a moment.")
+        self.message_user(
+            request, f"{count} thumbnail{'s' if count != 1 else ''} will be remade in a moment."
+        )

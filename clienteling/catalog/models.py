@@ -60,10 +60,14 @@ class Product(models.Model):
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="products")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     description = models.TextField(blank=True)
-    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
     colour = models.CharField(max_length=60, blank=True)
     shade = models.CharField(max_length=60, blank=True, help_text="For make-up: the shade name.")
-    sizes = models.JSONField(default=list, blank=True, help_text='Sizes offered, e.g. ["XS", "S", "M"].')
+    sizes = models.JSONField(
+        default=list, blank=True, help_text='Sizes offered, e.g. ["XS", "S", "M"].'
+    )
     image = models.ImageField(upload_to=product_image_path, blank=True)
     # Made by the thumbnail task from `image`, at a fixed path per product, so a re-run
     # overwrites instead of piling up files.
@@ -75,7 +79,9 @@ class Product(models.Model):
     )
     in_stock = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
-    arrived_at = models.DateField(null=True, blank=True, help_text="When it first arrived in stores.")
+    arrived_at = models.DateField(
+        null=True, blank=True, help_text="When it first arrived in stores."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -29,14 +29,13 @@ def product_make_thumbnail(*, product: Product) -> str:
     """
     if not product.image:
         return ""
-    with product.image.open("rb") as source:
-        with Image.open(source) as image:
-            image = ImageOps.exif_transpose(image)
-            image.thumbnail(THUMBNAIL_BOX)
-            if image.mode not in ("RGB", "RGBA"):
-                image = image.convert("RGB")
-            buffer = io.BytesIO()
-            image.save(buffer, format="WEBP", quality=80)
+    with product.image.open("rb") as source, Image.open(source) as image:
+        image = ImageOps.exif_transpose(image)
+        image.thumbnail(THUMBNAIL_BOX)
+        if image.mode not in ("RGB", "RGBA"):
+            image = image.convert("RGB")
+        buffer = io.BytesIO()
+        image.save(buffer, format="WEBP", quality=80)
     path = thumbnail_path(product)
     if default_storage.exists(path):
         default_storage.delete(path)

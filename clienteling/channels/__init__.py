@@ -7,7 +7,14 @@ message may be sent at all (consent, quiet hours, caps) is not here: it lives in
 
 from __future__ import annotations
 
-from .base import OutgoingMessage, PermanentTransportError, SendResult, Transport, TransientTransportError, get_transport
+from .base import (
+    OutgoingMessage,
+    PermanentTransportError,
+    SendResult,
+    TransientTransportError,
+    Transport,
+    get_transport,
+)
 
 __all__ = [
     "OutgoingMessage",

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import smtplib
-import socket
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -28,6 +27,6 @@ class EmailTransport:
             email.send(fail_silently=False)
         except smtplib.SMTPRecipientsRefused as error:
             raise PermanentTransportError(str(error)) from error
-        except (smtplib.SMTPException, socket.timeout, ConnectionError) as error:
+        except (TimeoutError, smtplib.SMTPException, ConnectionError) as error:
             raise TransientTransportError(str(error)) from error
         return SendResult(provider_id=headers.get("Message-ID", ""))

@@ -53,4 +53,8 @@ class FileSmsTransport:
     def read(self) -> list[dict]:
         if not self.outbox.exists():
             return []
-        return [json.loads(line) for line in self.outbox.read_text(encoding="utf-8").splitlines() if line]
+        return [
+            json.loads(line)
+            for line in self.outbox.read_text(encoding="utf-8").splitlines()
+            if line
+        ]

@@ -17,7 +17,9 @@ def validate_time_zone(value: str) -> None:
 class Store(models.Model):
     name = models.CharField(max_length=120)
     code = models.SlugField(
-        max_length=32, unique=True, help_text="Short code used by the POS and the API, e.g. “nyc-soho”."
+        max_length=32,
+        unique=True,
+        help_text="Short code used by the POS and the API, e.g. “nyc-soho”.",
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     address_line = models.CharField(max_length=200, blank=True)
@@ -57,11 +59,17 @@ class StaffMember(models.Model):
         STYLIST = "stylist", "Stylist"
         MANAGER = "manager", "Store manager"
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff"
+    )
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="staff")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.ASSOCIATE)
     employee_code = models.CharField(
-        max_length=32, null=True, blank=True, unique=True, help_text="The id the POS knows this person by."
+        max_length=32,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="The id the POS knows this person by.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

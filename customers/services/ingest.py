@@ -71,13 +71,17 @@ def _resolve_customers(references: Iterable[dict[str, Any]]) -> dict[tuple[str, 
     found: dict[tuple[str, str], int] = {}
     for source, external_ids in wanted.items():
         id_field = CUSTOMER_ID_FIELDS[source]
-        rows = Customer.objects.filter(**{f"{id_field}__in": external_ids}).values_list(id_field, "pk")
+        rows = Customer.objects.filter(**{f"{id_field}__in": external_ids}).values_list(
+            id_field, "pk"
+        )
         for external_id, pk in rows:
             found[(source, external_id)] = pk
     return found
 
 
-def _mark_repeats(items: list[tuple[int, dict]], key, result: IngestResult, label: str) -> list[tuple[int, dict]]:
+def _mark_repeats(
+    items: list[tuple[int, dict]], key, result: IngestResult, label: str
+) -> list[tuple[int, dict]]:
     """Refuse the second and later items with the same key in one request.
 
     An upsert cannot touch the same row twice in one statement, and the sender almost
@@ -108,10 +112,14 @@ def customer_upsert_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestRe
     consent twice records it once.
     """
     result = IngestResult()
-    items = _mark_repeats(items, lambda item: (item["source"], item["external_id"]), result, "external_id")
+    items = _mark_repeats(
+        items, lambda item: (item["source"], item["external_id"]), result, "external_id"
+    )
     store_codes = {item["home_store"] for _, item in items if item.get("home_store")}
     stores = {store.code: store.pk for store in Store.objects.filter(code__in=store_codes)}
-    staff_codes = {item["assigned_associate"] for _, item in items if item.get("assigned_associate")}
+    staff_codes = {
+        item["assigned_associate"] for _, item in items if item.get("assigned_associate")
+    }
     staff = dict(
         StaffMember.objects.filter(employee_code__in=staff_codes).values_list("employee_code", "pk")
     )
@@ -133,7 +141,9 @@ def customer_upsert_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestRe
             if not item.get("first_name"):
                 errors["first_name"] = ["A new client needs a first name."]
         if item.get("assigned_associate") and item["assigned_associate"] not in staff:
-            errors["assigned_associate"] = [f"No staff member has the code “{item['assigned_associate']}”."]
+            errors["assigned_associate"] = [
+                f"No staff member has the code “{item['assigned_associate']}”."
+            ]
         if errors:
             result.add_error(index, item["external_id"], errors)
             continue
@@ -154,7 +164,9 @@ def customer_upsert_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestRe
             to_update = [customer for _, _, customer in rows if customer.pk]
             to_create = [customer for _, _, customer in rows if not customer.pk]
             if to_update:
-                Customer.objects.bulk_update(to_update, [name.removesuffix("_id") for name in field_names])
+                Customer.objects.bulk_update(
+                    to_update, [name.removesuffix("_id") for name in field_names]
+                )
             if to_create:
                 # A concurrent request may have created the same client meanwhile: the
                 # conflict turns into an update instead of an error.
@@ -243,10 +255,14 @@ def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResul
     for the clients' totals, whatever the number of items.
     """
     result = IngestResult()
-    items = _mark_repeats(items, lambda item: (item["channel"], item["external_id"]), result, "external_id")
+    items = _mark_repeats(
+        items, lambda item: (item["channel"], item["external_id"]), result, "external_id"
+    )
     stores = {
         store.code: store.pk
-        for store in Store.objects.filter(code__in={item["store"] for _, item in items if item.get("store")})
+        for store in Store.objects.filter(
+            code__in={item["store"] for _, item in items if item.get("store")}
+        )
     }
     staff = dict(
         StaffMember.objects.filter(
@@ -362,12 +378,14 @@ def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResul
 def engagement_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResult:
     """Record engagement events; an event already recorded (same source and id) is skipped."""
     result = IngestResult()
-    items = _mark_repeats(items, lambda item: (item["source"], item["external_id"]), result, "external_id")
+    items = _mark_repeats(
+        items, lambda item: (item["source"], item["external_id"]), result, "external_id"
+    )
     customers = _resolve_customers(item["customer"] for _, item in items)
     products = dict(
-        Product.objects.filter(sku__in={item["sku"] for _, item in items if item.get("sku")}).values_list(
-            "sku", "pk"
-        )
+        Product.objects.filter(
+            sku__in={item["sku"] for _, item in items if item.get("sku")}
+        ).values_list("sku", "pk")
     )
     existing = set(
         EngagementEvent.objects.filter(
@@ -386,7 +404,9 @@ def engagement_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> Ingest
             result.add_error(index, item["external_id"], errors)
             continue
         created = (item["source"], item["external_id"]) not in existing
-        result.saved.append({"index": index, "external_id": item["external_id"], "created": created})
+        result.saved.append(
+            {"index": index, "external_id": item["external_id"], "created": created}
+        )
         if created:
             events.append(
                 EngagementEvent(

@@ -31,9 +31,20 @@ def order_update_shipment(
         order.tracking_number = tracking_number
     if status == Order.ShipmentStatus.SHIPPED and order.shipped_at is None:
         order.shipped_at = at
-    if status in (Order.ShipmentStatus.DELIVERED, Order.ShipmentStatus.COLLECTED) and order.delivered_at is None:
+    if (
+        status in (Order.ShipmentStatus.DELIVERED, Order.ShipmentStatus.COLLECTED)
+        and order.delivered_at is None
+    ):
         order.delivered_at = at
-    order.save(update_fields=["shipment_status", "tracking_number", "shipped_at", "delivered_at", "updated_at"])
+    order.save(
+        update_fields=[
+            "shipment_status",
+            "tracking_number",
+            "shipped_at",
+            "delivered_at",
+            "updated_at",
+        ]
+    )
     return order
 
 
@@ -43,7 +54,9 @@ def order_update_alteration(
 ) -> Order:
     """Record the state of an order's alteration; "ready" needs the day it is ready."""
     if status == Order.AlterationStatus.READY and ready_on is None:
-        raise ApplicationError("An alteration that is ready needs its ready date.", field="ready_on")
+        raise ApplicationError(
+            "An alteration that is ready needs its ready date.", field="ready_on"
+        )
     order = Order.objects.select_for_update().get(pk=order.pk)
     order.alteration_status = status
     if ready_on is not None:

@@ -3,7 +3,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Case, Count, DecimalField, Max, Min, OuterRef, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Max,
+    Min,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from ..models import TIER_THRESHOLDS, Customer, Order
@@ -23,7 +34,9 @@ def customer_refresh_totals(*, customer_ids: Iterable[int]) -> int:
     counted = Order.objects.counted().filter(customer=OuterRef("pk")).order_by().values("customer")
 
     def aggregate(expression, output_field=None):
-        return Subquery(counted.annotate(value=expression).values("value")[:1], output_field=output_field)
+        return Subquery(
+            counted.annotate(value=expression).values("value")[:1], output_field=output_field
+        )
 
     money = DecimalField(max_digits=12, decimal_places=2)
     updated = Customer.objects.filter(pk__in=ids).update(
@@ -34,7 +47,10 @@ def customer_refresh_totals(*, customer_ids: Iterable[int]) -> int:
     )
     Customer.objects.filter(pk__in=ids).update(
         tier=Case(
-            *[When(lifetime_value__gte=threshold, then=Value(tier)) for tier, threshold in TIER_THRESHOLDS],
+            *[
+                When(lifetime_value__gte=threshold, then=Value(tier))
+                for tier, threshold in TIER_THRESHOLDS
+            ],
             default=Value(Customer.Tier.MEMBER),
         )
     )

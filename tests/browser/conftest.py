@@ -1,0 +1,86 @@
+"""Playwright against Debian's chromium, at a phone viewport, against Django's live_server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls made by
+# the test itself (fixtures, assertions) must be allowed there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Keep chromium's profile and caches out of the home directory.
+os.environ.setdefault("XDG_CONFIG_HOME", str(ROOT / "var" / "chromium" / "config"))
+os.environ.setdefault("XDG_CACHE_HOME", str(ROOT / "var" / "chromium" / "cache"))
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PHONE = {"width": 390, "height": 844}
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {
+        **browser_context_args,
+        "viewport": PHONE,
+        "has_touch": True,
+        "is_mobile": True,
+        "device_scale_factor": 2,
+    }
+
+
+def pytest_collection_modifyitems(config, items):
+    # Everything under tests/browser is a browser test: `-m "not browser"` skips them all.
+    for item in items:
+        if "tests/browser/" in str(item.path):
+            item.add_marker(pytest.mark.browser)
+
+
+def login(page, live_server, username: str, password: str) -> None:
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core (from npm) in the page; return the violations of the given impacts."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", ["wcag2a", "wcag2aa"]
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
+def small_touch_targets(
+    page, selector: str = "main a, main button, main input, nav a, header button"
+) -> list[str]:
+    """Interactive elements smaller than 44x44 CSS pixels (WCAG 2.5.5 target size)."""
+    return page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)]
+            .filter(el => el.offsetParent !== null && !(el.type === 'hidden'))
+            .map(el => [el, el.getBoundingClientRect()])
+            .filter(([el, r]) => r.height < 44 || (r.width < 44 && el.tagName !== 'INPUT'))
+            .map(([el, r]) => `${el.tagName} "${(el.innerText || el.name || '').trim()}" ${r.width}x${r.height}`)""",
+        selector,
+    )

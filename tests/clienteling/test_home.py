@@ -1,0 +1,95 @@
+"""Today (the home page): the signed-in associate's day."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import CustomerFactory, OrderFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _recent_order(customer, total="310.00", days_ago=1):
+    return OrderFactory(
+        customer=customer,
+        total=total,
+        subtotal=total,
+        placed_at=timezone.now() - datetime.timedelta(days=days_ago),
+    )
+
+
+def test_home_shows_recent_purchases_of_my_clients_only(
+    client, associate, other_store_associate, store
+):
+    mine = CustomerFactory(
+        first_name="Claire", last_name="Dubois", home_store=store, assigned_associate=associate
+    )
+    theirs = CustomerFactory(
+        first_name="Zoe",
+        last_name="Other",
+        home_store=other_store_associate.store,
+        assigned_associate=other_store_associate,
+    )
+    _recent_order(mine)
+    _recent_order(theirs)
+    _recent_order(mine, days_ago=30)  # outside the window
+    client.force_login(associate.user)
+
+    response = client.get("/")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Claire Dubois" in body
+    assert "$310" in body
+    assert "Zoe Other" not in body
+    assert "1</strong> client assigned to you" in body
+
+
+def test_home_query_count_does_not_grow_with_rows(
+    client, associate, store, django_assert_num_queries
+):
+    client.force_login(associate.user)
+    for _ in range(3):
+        _recent_order(CustomerFactory(home_store=store, assigned_associate=associate))
+    # session, user, staff+store, book count, recent orders with clients and stores
+    with django_assert_num_queries(5):
+        client.get("/")
+    for _ in range(5):
+        _recent_order(CustomerFactory(home_store=store, assigned_associate=associate))
+    with django_assert_num_queries(5):
+        response = client.get("/")
+    assert response.content.decode().count('class="list-row"') == 8
+
+
+def test_home_for_an_account_without_a_store_explains_what_to_do(client):
+    client.force_login(UserFactory(username="newbie"))
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "not attached to a store" in response.content.decode()
+
+
+def test_home_redirects_anonymous_users_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_home_refuses_post(client, associate):
+    client.force_login(associate.user)
+    assert client.post("/").status_code == 405
+
+
+def test_login_with_wrong_password_shows_an_error_and_keeps_the_username(client, associate):
+    response = client.post("/login/", {"username": "alice", "password": "wrong"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Please enter a correct username and password" in body
+    assert 'value="alice"' in body
+
+
+def test_livez_and_healthz_answer_ok(client):
+    assert client.get("/livez/").content == b"ok"
+    assert client.get("/healthz/").content == b"ok"
