@@ -6,11 +6,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Lower
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 from clienteling.catalog.models import Brand, Category, Product
+from clienteling.db import TrigramIndex
 from clienteling.stores.models import StaffMember, Store
 
 
@@ -119,6 +121,13 @@ class Customer(models.Model):
     # The client's own words about their situation and needs.
     situation = models.TextField(blank=True, help_text="In the client's own words.")
     situation_updated_at = models.DateTimeField(null=True, blank=True)
+    # "claire dubois": what name search matches, computed by the database and indexed
+    # with trigrams (pg_trgm) so typos still find the client.
+    search_name = models.GeneratedField(
+        expression=Lower(Concat("first_name", Value(" "), "last_name")),
+        output_field=models.CharField(max_length=201),
+        db_persist=True,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -129,9 +138,11 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["home_store", "last_name", "first_name"]),
             models.Index(fields=["assigned_associate", "last_name"]),
-            models.Index(fields=["email"]),
-            models.Index(fields=["phone"]),
             models.Index(fields=["last_purchase_at"]),
+            # Trigram indexes serve both LIKE '%...%' and the word-similarity operator.
+            TrigramIndex(field="search_name", name="customer_search_name_trgm"),
+            TrigramIndex(field="email", name="customer_email_trgm"),
+            TrigramIndex(field="phone", name="customer_phone_trgm"),
         ]
         constraints = [
             models.CheckConstraint(
