@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "clienteling.stores.middleware.StoreTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "clienteling.urls"
@@ -113,6 +114,11 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Name search is typo-tolerant through pg_trgm's word-similarity operator; its default
+    # threshold (0.6) misses a swapped pair of letters ("Dubios" for "Dubois" scores 0.43).
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["options"] = "-c pg_trgm.word_similarity_threshold=0.35"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; a busy timeout rides
     # out the short write locks instead of failing with "database is locked".

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("clients/", include("customers.urls")),
     path("livez/", views.livez, name="livez"),
     path("healthz/", views.healthz, name="healthz"),
     path("api/v1/", include("clienteling.api")),

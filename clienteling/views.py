@@ -10,15 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from django_htmx.middleware import HtmxDetails
 
-from clienteling.stores.models import StaffMember
+from clienteling.http import HtmxHttpRequest
+from clienteling.stores.access import request_staff
 from customers.models import Customer, Order
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
 
 RECENT_PURCHASE_DAYS = 7
 RECENT_PURCHASE_LIMIT = 10
@@ -28,7 +23,7 @@ RECENT_PURCHASE_LIMIT = 10
 @login_required
 def home(request: HtmxHttpRequest) -> HttpResponse:
     """Today: the signed-in staff member's day, in their store's time zone."""
-    staff = StaffMember.objects.select_related("store").filter(user=request.user).first()
+    staff = request_staff(request)
     context: dict = {"staff": staff}
     if staff is not None:
         store = staff.store

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -169,12 +170,25 @@ class Customer(models.Model):
     def initials(self) -> str:
         return "".join(part[0] for part in (self.first_name, self.last_name) if part).upper()
 
-    @staticmethod
-    def tier_for(lifetime_value: Decimal) -> str:
-        for tier, threshold in TIER_THRESHOLDS:
-            if lifetime_value >= threshold:
-                return tier
-        return Customer.Tier.MEMBER
+    def upcoming_dates(self, today: datetime.date) -> list[dict]:
+        """Birthday and anniversary with their next occurrence, soonest first."""
+        dates = []
+        for label, value in (("Birthday", self.birthday), ("Anniversary", self.anniversary)):
+            if value is None:
+                continue
+            try:
+                upcoming = value.replace(year=today.year)
+            except ValueError:  # 29 February in a common year: celebrate on the 28th
+                upcoming = value.replace(year=today.year, day=28)
+            if upcoming < today:
+                try:
+                    upcoming = value.replace(year=today.year + 1)
+                except ValueError:
+                    upcoming = value.replace(year=today.year + 1, day=28)
+            dates.append(
+                {"label": label, "date": value, "next": upcoming, "days": (upcoming - today).days}
+            )
+        return sorted(dates, key=lambda item: item["days"])
 
     def current_consents(self) -> dict[str, ConsentEvent]:
         """The latest consent event per channel: the current state, derived from history."""
@@ -535,3 +549,41 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class AuditEvent(models.Model):
+    """Who looked at or changed a client's data, when and from where. Append-only."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed the client card"
+        NOTE = "note", "Wrote a note"
+        EXPORT = "export", "Exported the client's data"
+        CONSENT = "consent", "Changed consent"
+        MESSAGE = "message", "Sent a message"
+        ERASE = "erase", "Erased the client"
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=12, choices=Action.choices)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The client's id, kept when the client row itself is gone.
+    customer_ref = models.BigIntegerField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            models.Index(fields=["customer_ref", "-at"]),
+            models.Index(fields=["actor", "-at"]),
+            models.Index(fields=["-at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} #{self.customer_ref} by {self.actor_id} at {self.at:%Y-%m-%d %H:%M}"

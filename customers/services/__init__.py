@@ -1,5 +1,6 @@
 """Writes on clients: every interface (pages, API, tasks, admin) calls these."""
 
+from .audit import audit_record
 from .ingest import (
     IngestResult,
     consents_append_if_changed,
@@ -7,15 +8,20 @@ from .ingest import (
     engagement_ingest_bulk,
     order_ingest_bulk,
 )
+from .notes import note_add, note_set_pinned, note_update
 from .orders import order_update_alteration, order_update_shipment
 from .totals import customer_refresh_totals
 
 __all__ = [
     "IngestResult",
+    "audit_record",
     "consents_append_if_changed",
     "customer_refresh_totals",
     "customer_upsert_bulk",
     "engagement_ingest_bulk",
+    "note_add",
+    "note_set_pinned",
+    "note_update",
     "order_ingest_bulk",
     "order_update_alteration",
     "order_update_shipment",

@@ -79,6 +79,8 @@ def small_touch_targets(
     return page.evaluate(
         """(selector) => [...document.querySelectorAll(selector)]
             .filter(el => el.offsetParent !== null && !(el.type === 'hidden'))
+            // A checkbox is tapped through its label: the label is the target.
+            .map(el => ['checkbox', 'radio'].includes(el.type) && el.closest('label') ? el.closest('label') : el)
             .map(el => [el, el.getBoundingClientRect()])
             .filter(([el, r]) => r.height < 44 || (r.width < 44 && el.tagName !== 'INPUT'))
             .map(([el, r]) => `${el.tagName} "${(el.innerText || el.name || '').trim()}" ${r.width}x${r.height}`)""",

@@ -1,0 +1,89 @@
+"""HTML input for the associate pages: validate and convert, nothing more."""
+
+from __future__ import annotations
+
+import datetime
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from clienteling.catalog.models import Category
+
+from .models import Customer, Order
+from .selectors import customer_search
+
+# A client who bought before but not in this many days shows under "Lapsing".
+LAPSING_AFTER_DAYS = 180
+
+
+class ClientFilter(django_filters.FilterSet):
+    """Search and filters of the client list; `zone` is the store's time zone for dates."""
+
+    q = django_filters.CharFilter(method="filter_search", label="Search clients")
+    tier = django_filters.ChoiceFilter(choices=Customer.Tier.choices, empty_label="Any tier")
+    bought_after = django_filters.DateFilter(
+        method="filter_bought_after", label="Last purchase after"
+    )
+    bought_before = django_filters.DateFilter(
+        method="filter_bought_before", label="Last purchase before"
+    )
+    category = django_filters.ModelChoiceFilter(
+        queryset=Category.objects.order_by("name"),
+        method="filter_category",
+        label="Bought in",
+        empty_label="Any category",
+    )
+    birthday_this_month = django_filters.BooleanFilter(
+        method="filter_birthday", label="Birthday this month", widget=forms.CheckboxInput
+    )
+    lapsing = django_filters.BooleanFilter(
+        method="filter_lapsing", label="Lapsing", widget=forms.CheckboxInput
+    )
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def __init__(self, *args, zone: datetime.tzinfo, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+
+    def _start_of_day(self, day: datetime.date) -> datetime.datetime:
+        return datetime.datetime.combine(day, datetime.time.min, tzinfo=self.zone)
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return customer_search(queryset, value)
+
+    def filter_bought_after(self, queryset: QuerySet, name: str, value: datetime.date) -> QuerySet:
+        return queryset.filter(last_purchase_at__gte=self._start_of_day(value))
+
+    def filter_bought_before(self, queryset: QuerySet, name: str, value: datetime.date) -> QuerySet:
+        return queryset.filter(last_purchase_at__lt=self._start_of_day(value))
+
+    def filter_category(self, queryset: QuerySet, name: str, value: Category) -> QuerySet:
+        # A semi-join on the clients who have such a line: one pass over the lines of
+        # that category instead of one lookup per client.
+        buyers = Order.objects.filter(lines__product__category=value).values("customer_id")
+        return queryset.filter(pk__in=buyers)
+
+    def filter_birthday(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(birthday__month=timezone.localtime(timezone.now(), self.zone).month)
+
+    def filter_lapsing(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        if not value:
+            return queryset
+        cutoff = timezone.now() - datetime.timedelta(days=LAPSING_AFTER_DAYS)
+        return queryset.filter(last_purchase_at__lt=cutoff)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Note",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What matters to this client…"}),
+    )
+    pinned = forms.BooleanField(label="Pin to the top", required=False)

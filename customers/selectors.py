@@ -1,0 +1,187 @@
+"""Reads shared by the associate pages and the API: who may see which client, search, the card."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db import connection
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from clienteling.stores.models import StaffMember
+
+from .models import ConsentEvent, ContactChannel, Customer, EngagementEvent, Order, OrderLine
+
+PHONE_LIKE = re.compile(r"^[\d\s()+\-./]+$")
+
+
+def customers_visible_to(
+    *, user: AbstractBaseUser, staff: StaffMember | None
+) -> QuerySet[Customer]:
+    """The clients a signed-in person may see.
+
+    Associates and stylists: the clients of their store, and their own assigned clients
+    wherever those belong. Managers: the clients of their store. Superusers: everyone.
+    Anyone else (no staff record): nobody.
+    """
+    if user.is_superuser:
+        return Customer.objects.all()
+    if staff is None:
+        return Customer.objects.none()
+    if staff.is_manager:
+        return Customer.objects.filter(home_store_id=staff.store_id)
+    return Customer.objects.filter(Q(home_store_id=staff.store_id) | Q(assigned_associate=staff))
+
+
+def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Customer]:
+    """Find clients by name (typos allowed), phone (any formatting) or email.
+
+    - Something with an "@" is an email: matched anywhere in the (lower-cased) address.
+    - Digits with phone punctuation are a phone number: the digits are matched inside the
+      E.164 number, leading zeros dropped so a national "06 12 34 56 78" finds
+      "+33612345678".
+    - Anything else is a name. On PostgreSQL, the trigram word-similarity operator finds
+      "Claire Dubios" for "Claire Dubois", ranked by similarity; both it and the plain
+      substring match are served by the trigram index on `search_name`. On SQLite (the
+      demo) every word must appear in the name.
+    """
+    text = " ".join(text.split())
+    if not text:
+        return queryset
+    if "@" in text:
+        return queryset.filter(email__contains=text.lower())
+    digits = re.sub(r"\D", "", text)
+    if PHONE_LIKE.match(text) and len(digits) >= 3:
+        return queryset.filter(phone__contains=digits.lstrip("0") or digits)
+    lowered = text.lower()
+    if connection.vendor == "postgresql":
+        return (
+            queryset.filter(
+                Q(search_name__contains=lowered) | Q(search_name__trigram_word_similar=lowered)
+            )
+            .annotate(rank=TrigramWordSimilarity(lowered, "search_name"))
+            .order_by("-rank", "last_name", "first_name", "pk")
+        )
+    for word in lowered.split():
+        queryset = queryset.filter(search_name__contains=word)
+    return queryset
+
+
+@dataclass(frozen=True)
+class ConsentBadge:
+    channel: str
+    label: str
+    state: str  # "granted", "revoked" or "unknown"
+    since: datetime.datetime | None
+
+
+def consent_badges(customer: Customer) -> list[ConsentBadge]:
+    """The current consent for every channel, derived from the history in one query."""
+    current = {
+        event.channel: event for event in ConsentEvent.objects.current().filter(customer=customer)
+    }
+    badges = []
+    for channel, label in ContactChannel.choices:
+        event = current.get(channel)
+        if event is None:
+            badges.append(ConsentBadge(channel, label, "unknown", None))
+        else:
+            badges.append(
+                ConsentBadge(
+                    channel, label, "granted" if event.granted else "revoked", event.recorded_at
+                )
+            )
+    return badges
+
+
+def customer_orders_page(
+    customer: Customer, *, before: tuple[datetime.datetime, int] | None = None, size: int = 10
+) -> tuple[list[Order], tuple[datetime.datetime, int] | None]:
+    """One page of a client's orders, newest first, with lines and products (two queries).
+
+    Keyset pagination on (placed_at, id): the thousandth order costs what the first does.
+    Returns the orders and the cursor of the next page (None at the end).
+    """
+    orders = customer.orders.select_related("store", "associate__user").prefetch_related(
+        Prefetch(
+            "lines",
+            queryset=OrderLine.objects.select_related("product__category").order_by("line_number"),
+        )
+    )
+    if before is not None:
+        placed_at, pk = before
+        orders = orders.filter(Q(placed_at__lt=placed_at) | Q(placed_at=placed_at, pk__lt=pk))
+    page = list(orders.order_by("-placed_at", "-pk")[: size + 1])
+    if len(page) > size:
+        page = page[:size]
+        return page, (page[-1].placed_at, page[-1].pk)
+    return page, None
+
+
+ENGAGEMENT_GROUPS = {
+    "Emails": [EngagementEvent.Kind.EMAIL_OPEN, EngagementEvent.Kind.EMAIL_CLICK],
+    "Visits": [EngagementEvent.Kind.SITE_VISIT, EngagementEvent.Kind.APP_OPEN],
+    "Favourites": [EngagementEvent.Kind.FAVOURITE],
+    "Carts left": [EngagementEvent.Kind.CART_ABANDONED],
+}
+
+
+def engagement_by_month(customer: Customer, *, months: int = 12, zone=None) -> list[dict]:
+    """Counts of engagement per month over the last `months` months, oldest first (one query)."""
+    zone = zone or customer.home_store.zone
+    now = timezone.localtime(timezone.now(), zone)
+    month_index = now.year * 12 + now.month - 1 - (months - 1)
+    first_month = now.replace(
+        year=month_index // 12,
+        month=month_index % 12 + 1,
+        day=1,
+        hour=0,
+        minute=0,
+        second=0,
+        microsecond=0,
+    )
+    rows = (
+        EngagementEvent.objects.filter(customer=customer, occurred_at__gte=first_month)
+        .annotate(month=TruncMonth("occurred_at", tzinfo=zone))
+        .values("month", "kind")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    group_of = {kind: group for group, kinds in ENGAGEMENT_GROUPS.items() for kind in kinds}
+    table: dict[datetime.date, dict[str, int]] = {}
+    cursor = first_month.date()
+    for _ in range(months):
+        table[cursor] = {group: 0 for group in ENGAGEMENT_GROUPS}
+        cursor = (cursor + datetime.timedelta(days=32)).replace(day=1)
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], datetime.datetime) else row["month"]
+        if month in table:
+            table[month][group_of[row["kind"]]] += row["count"]
+    return [
+        {"month": month, "total": sum(counts.values()), **{"groups": counts}}
+        for month, counts in table.items()
+    ]
+
+
+def engagement_summary(months: list[dict]) -> str:
+    """One sentence for screen readers and for the eye: the trend of the last year."""
+    total = sum(month["total"] for month in months)
+    if not total:
+        return "No opens, visits or favourites in the last 12 months."
+    recent = sum(month["total"] for month in months[-3:])
+    earlier = sum(month["total"] for month in months[:-3]) / 3 if len(months) > 3 else recent
+    trend = "steady"
+    if recent < earlier * 0.5:
+        trend = "falling"
+    elif recent > earlier * 1.5:
+        trend = "rising"
+    busiest = max(months, key=lambda month: month["total"])
+    return (
+        f"{total} interactions in 12 months, {recent} in the last 3 ({trend}); "
+        f"busiest in {busiest['month']:%B %Y}."
+    )

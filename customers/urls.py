@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "customers"
+urlpatterns = [
+    path("", views.client_list, name="list"),
+    path("<int:pk>/", views.client_detail, name="detail"),
+    path("<int:pk>/orders/", views.client_orders, name="orders"),
+    path("<int:pk>/notes/", views.note_create, name="note-create"),
+    path("<int:pk>/notes/<int:note_pk>/edit/", views.note_edit, name="note-edit"),
+    path("<int:pk>/notes/<int:note_pk>/pin/", views.note_pin, name="note-pin"),
+]

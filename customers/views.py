@@ -1,0 +1,240 @@
+"""The associate's pages about clients: the book and search, the client card, notes."""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clienteling.errors import ApplicationError
+from clienteling.http import HtmxHttpRequest, render_page
+from clienteling.stores.access import request_staff
+
+from . import selectors, services
+from .forms import ClientFilter, NoteForm
+from .models import AuditEvent, Customer, Note, Topic
+
+PAGE_SIZE = 25
+
+
+def _visible_customers(request: HtmxHttpRequest):
+    return selectors.customers_visible_to(user=request.user, staff=request_staff(request))
+
+
+def _get_customer_for_staff(request: HtmxHttpRequest, pk: int) -> Customer:
+    """The client with this id if the signed-in person may see them; 404 otherwise.
+
+    404 rather than 403: a client of another store must not even be confirmed to exist.
+    """
+    queryset = _visible_customers(request).select_related(
+        "home_store", "assigned_associate__user", "contact_preferences"
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _get_note(customer: Customer, note_pk: int) -> Note:
+    return get_object_or_404(Note.objects.select_related("author"), pk=note_pk, customer=customer)
+
+
+def _zone(request: HtmxHttpRequest):
+    staff = request_staff(request)
+    return staff.store.zone if staff else timezone.get_current_timezone()
+
+
+@require_GET
+@login_required
+def client_list(request: HtmxHttpRequest) -> HttpResponse:
+    """My book, or every client of the store, with search as you type and filters."""
+    staff = request_staff(request)
+    params = request.GET.copy()
+    searching = bool(params.get("q", "").strip())
+    scope = params.get("scope") or ("mine" if staff and not staff.is_manager else "store")
+    queryset = _visible_customers(request)
+    if scope == "mine" and staff is not None and not searching:
+        queryset = queryset.filter(assigned_associate=staff)
+    filterset = ClientFilter(params, queryset=queryset, zone=_zone(request))
+    try:
+        page = max(1, int(params.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows: list[Customer] = []
+    if filterset.is_valid():
+        results = filterset.qs.select_related("assigned_associate__user")
+        if not results.query.order_by:  # search orders by relevance; otherwise by name
+            results = results.order_by("last_name", "first_name", "pk")
+        # No COUNT(*): one row more than the page tells whether there is a next page.
+        start = (page - 1) * PAGE_SIZE
+        rows = list(results[start : start + PAGE_SIZE + 1])
+    has_next = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    next_params = params.copy()
+    next_params["page"] = str(page + 1)
+    context = {
+        "filter": filterset,
+        "customers": rows,
+        "scope": scope,
+        "searching": searching,
+        "filters_active": any(params.get(name) for name in filterset.filters if name != "q"),
+        "page": page,
+        "next_url": f"{reverse('customers:list')}?{next_params.urlencode()}" if has_next else "",
+        "scope_urls": {
+            name: f"{reverse('customers:list')}?{urlencode({'scope': name})}"
+            for name in ("mine", "store")
+        },
+    }
+    # A "more" request swaps in only the next rows; a search or filter swaps the results.
+    partial = "result-rows" if page > 1 else "results"
+    return render_page(request, "customers/client_list.html", context, partial=partial)
+
+
+@require_GET
+@login_required
+def client_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The client card: everything an associate needs about this person, and why."""
+    customer = _get_customer_for_staff(request, pk)
+    services.audit_record(request=request, action=AuditEvent.Action.VIEW, customer=customer)
+    return render_page(request, "customers/client_detail.html", _card_context(customer))
+
+
+def _card_context(customer: Customer, **extra) -> dict:
+    orders, next_cursor = selectors.customer_orders_page(customer)
+    preferences = getattr(customer, "contact_preferences", None)
+    engagement = selectors.engagement_by_month(customer)
+    peak = max((month["total"] for month in engagement), default=0) or 1
+    for month in engagement:
+        # Bars of a 70-unit-high chart, the busiest month at full height.
+        month["height"] = max(2, round(60 * month["total"] / peak)) if month["total"] else 0
+        month["y"] = 65 - month["height"]
+    topic_labels = dict(Topic.choices)
+    context = {
+        "customer": customer,
+        "preferences": preferences,
+        "topics_declined": [
+            topic_labels.get(topic, topic)
+            for topic in (preferences.topics_declined if preferences else [])
+        ],
+        "consents": selectors.consent_badges(customer),
+        "orders": orders,
+        "next_orders_url": _orders_url(customer, next_cursor),
+        "sizes": list(customer.sizes.select_related("category")),
+        "likes_and_avoids": list(customer.preferences.all()),
+        "important_dates": customer.upcoming_dates(timezone.localdate()),
+        "notes": list(customer.notes.for_card()),
+        "note_form": NoteForm(),
+        "engagement": engagement,
+        "engagement_summary": selectors.engagement_summary(engagement),
+    }
+    context.update(extra)
+    return context
+
+
+def _orders_url(customer: Customer, cursor: tuple[datetime.datetime, int] | None) -> str:
+    if cursor is None:
+        return ""
+    placed_at, pk = cursor
+    query = urlencode({"before": placed_at.isoformat(), "id": pk})
+    return f"{reverse('customers:orders', args=[customer.pk])}?{query}"
+
+
+@require_GET
+@login_required
+def client_orders(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Older purchases, one page at a time (loaded as the associate scrolls)."""
+    customer = _get_customer_for_staff(request, pk)
+    before_at = parse_datetime(request.GET.get("before", "") or "")
+    try:
+        before_id = int(request.GET.get("id", ""))
+    except ValueError:
+        before_id = None
+    if before_at is None or before_id is None:
+        raise Http404("A page of older orders needs `before` (a date and time) and `id`.")
+    orders, next_cursor = selectors.customer_orders_page(customer, before=(before_at, before_id))
+    context = {
+        "customer": customer,
+        "orders": orders,
+        "next_orders_url": _orders_url(customer, next_cursor),
+    }
+    return render_page(request, "customers/client_detail.html", context, partial="orders-page")
+
+
+@require_POST
+@login_required
+def note_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    customer = _get_customer_for_staff(request, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.note_add(
+                customer=customer,
+                author=request.user,
+                text=form.cleaned_data["text"],
+                pinned=form.cleaned_data["pinned"],
+            )
+        except ApplicationError as error:
+            form.add_error(error.field, error.message)
+    if form.is_valid():
+        services.audit_record(request=request, action=AuditEvent.Action.NOTE, customer=customer)
+        if not request.htmx:
+            return redirect(f"{reverse('customers:detail', args=[customer.pk])}#notes")
+        form = NoteForm()
+    if not request.htmx:
+        # Without htmx the whole card comes back, with the typed text and its error.
+        return render_page(
+            request, "customers/client_detail.html", _card_context(customer, note_form=form)
+        )
+    context = {"customer": customer, "notes": list(customer.notes.for_card()), "note_form": form}
+    return render_page(request, "customers/client_detail.html", context, partial="notes")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def note_edit(request: HtmxHttpRequest, pk: int, note_pk: int) -> HttpResponse:
+    """Edit a note in place: GET gives the form, POST saves and gives the note back."""
+    customer = _get_customer_for_staff(request, pk)
+    note = _get_note(customer, note_pk)
+    if request.method == "POST":
+        form = NoteForm(request.POST, initial={"pinned": note.pinned})
+        if form.is_valid():
+            try:
+                services.note_update(note=note, text=form.cleaned_data["text"])
+            except ApplicationError as error:
+                form.add_error(error.field, error.message)
+        if form.is_valid():
+            if not request.htmx:
+                return redirect(f"{reverse('customers:detail', args=[customer.pk])}#notes")
+            return render_page(
+                request,
+                "customers/client_detail.html",
+                {"customer": customer, "note": note},
+                partial="note",
+            )
+    else:
+        form = NoteForm(initial={"text": note.text, "pinned": note.pinned})
+    context = {"customer": customer, "note": note, "form": form}
+    if request.htmx:
+        return render_page(request, "customers/client_detail.html#note-form", context)
+    return render_page(request, "customers/note_edit.html", context)
+
+
+@require_POST
+@login_required
+def note_pin(request: HtmxHttpRequest, pk: int, note_pk: int) -> HttpResponse:
+    """Pin or unpin a note; pinned notes come first on the card."""
+    customer = _get_customer_for_staff(request, pk)
+    note = _get_note(customer, note_pk)
+    services.note_set_pinned(note=note, pinned=request.POST.get("pinned") == "true")
+    if not request.htmx:
+        return redirect(f"{reverse('customers:detail', args=[customer.pk])}#notes")
+    context = {
+        "customer": customer,
+        "notes": list(customer.notes.for_card()),
+        "note_form": NoteForm(),
+    }
+    return render_page(request, "customers/client_detail.html", context, partial="notes")

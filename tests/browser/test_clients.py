@@ -1,0 +1,76 @@
+"""An associate on a phone: find a client with a typo, open the card, write and pin a note."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from customers.models import Note
+from tests.browser.conftest import axe_violations, login, small_touch_targets
+from tests.factories import (
+    PASSWORD,
+    CustomerFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ProductFactory,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_search_with_a_typo_open_the_card_and_add_a_note(page, live_server, associate, store):
+    claire = CustomerFactory(
+        first_name="Claire",
+        last_name="Dubois",
+        home_store=store,
+        assigned_associate=associate,
+        lifetime_value=Decimal("25000"),
+        tier="platinum",
+    )
+    CustomerFactory(first_name="Clara", last_name="Smith", home_store=store)
+    for days in range(15):
+        order = OrderFactory(
+            customer=claire, placed_at=timezone.now() - datetime.timedelta(days=10 + days * 30)
+        )
+        OrderLineFactory(order=order, line_number=1, product=ProductFactory(name=f"Dress {days}"))
+
+    login(page, live_server, "alice", PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
+    expect(page.get_by_role("heading", name="Clients")).to_be_visible()
+    assert axe_violations(page) == []
+    assert small_touch_targets(page) == []
+
+    page.get_by_role("searchbox", name="Search clients").fill("claire dubios")
+    results = page.locator("#results")
+    expect(results.get_by_role("link", name="Claire Dubois")).to_be_visible()
+    expect(page).to_have_url(
+        re.compile(r"/clients/\?.*q=claire(\+|%20)dubios")
+    )  # the URL follows the search
+
+    results.get_by_role("link", name="Claire Dubois").click()
+    expect(page.get_by_role("heading", name="Claire Dubois")).to_be_visible()
+    expect(page.locator(".order")).to_have_count(10)
+    page.get_by_role("heading", name="Engagement, last 12 months").scroll_into_view_if_needed()
+    page.locator(".load-more").scroll_into_view_if_needed()
+    expect(page.locator(".order")).to_have_count(15)  # older history loaded on scroll
+    assert axe_violations(page) == []
+    assert small_touch_targets(page, "main a, main button, nav a") == []
+
+    page.get_by_role("textbox", name="New note").fill("Wants a navy dress for a June wedding.")
+    page.get_by_role("button", name="Add note").click()
+    expect(page.locator("#notes")).to_contain_text("Wants a navy dress for a June wedding.")
+    expect(page.get_by_role("textbox", name="New note")).to_have_value("")
+
+    page.get_by_role("button", name="Pin", exact=True).click()
+    expect(page.locator("#notes .badge")).to_have_text("Pinned")
+    page.locator("#notes").get_by_role("link", name="Edit").click()
+    page.get_by_role("textbox", name="Edit note").fill("Wants a navy dress for a July wedding.")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#notes")).to_contain_text("July wedding")
+    note = Note.objects.get()
+    assert (note.text, note.pinned) == ("Wants a navy dress for a July wedding.", True)
