@@ -8,11 +8,13 @@ import django_filters
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from phonenumber_field.formfields import PhoneNumberField
 
 from clienteling.catalog.models import Category
 
 from .models import Customer, Order
 from .selectors import customer_search
+from .services import ConsentAnswer, consent_wording
 
 # A client who bought before but not in this many days shows under "Lapsing".
 LAPSING_AFTER_DAYS = 180
@@ -87,3 +89,64 @@ class NoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What matters to this client…"}),
     )
     pinned = forms.BooleanField(label="Pin to the top", required=False)
+
+
+CONSENT_CHOICES = [("yes", "Yes"), ("no", "No")]
+
+
+class QuickAddForm(forms.Form):
+    """The fewest fields that work at the counter: a name and a way to reach the client."""
+
+    first_name = forms.CharField(label="First name", max_length=100)
+    last_name = forms.CharField(label="Last name", max_length=100, required=False)
+    phone = PhoneNumberField(label="Mobile phone", required=False)
+    email = forms.EmailField(label="Email", required=False)
+    consent_email = forms.ChoiceField(
+        choices=CONSENT_CHOICES, widget=forms.RadioSelect, required=False
+    )
+    consent_sms = forms.ChoiceField(
+        choices=CONSENT_CHOICES, widget=forms.RadioSelect, required=False
+    )
+    consent_phone = forms.ChoiceField(
+        choices=CONSENT_CHOICES, widget=forms.RadioSelect, required=False
+    )
+
+    def __init__(self, *args, store, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.store = store
+        region = store.country or None
+        # Numbers typed without a country code are read in the store's country.
+        self.fields["phone"] = PhoneNumberField(
+            label="Mobile phone",
+            required=False,
+            region=region,
+            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        )
+        self.fields["email"].widget.attrs.update(
+            {"autocomplete": "email", "autocapitalize": "none"}
+        )
+        for channel in ("email", "sms", "phone"):
+            self.fields[f"consent_{channel}"].label = consent_wording(channel, store)
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        phone, email = data.get("phone"), data.get("email")
+        if not phone and not email and "phone" not in self.errors and "email" not in self.errors:
+            self.add_error("phone", "Give a phone number or an email, so we can reach the client.")
+        needed = (["consent_email"] if email else []) + (
+            ["consent_sms", "consent_phone"] if phone else []
+        )
+        for name in needed:
+            if not data.get(name):
+                self.add_error(name, "Ask the client, then choose yes or no.")
+        return data
+
+    def consent_answers(self) -> list[ConsentAnswer]:
+        return [
+            ConsentAnswer(channel=channel, granted=self.cleaned_data[f"consent_{channel}"] == "yes")
+            for channel in ("email", "sms", "phone")
+            if self.cleaned_data.get(f"consent_{channel}")
+        ]

@@ -5,6 +5,7 @@ from . import views
 app_name = "customers"
 urlpatterns = [
     path("", views.client_list, name="list"),
+    path("new/", views.client_create, name="create"),
     path("<int:pk>/", views.client_detail, name="detail"),
     path("<int:pk>/orders/", views.client_orders, name="orders"),
     path("<int:pk>/notes/", views.note_create, name="note-create"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -12,13 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from clienteling.errors import ApplicationError
 from clienteling.http import HtmxHttpRequest, render_page
 from clienteling.stores.access import request_staff
 
 from . import selectors, services
-from .forms import ClientFilter, NoteForm
+from .forms import ClientFilter, NoteForm, QuickAddForm
 from .models import AuditEvent, Customer, Note, Topic
 
 PAGE_SIZE = 25
@@ -238,3 +240,52 @@ def note_pin(request: HtmxHttpRequest, pk: int, note_pk: int) -> HttpResponse:
         "note_form": NoteForm(),
     }
     return render_page(request, "customers/client_detail.html", context, partial="notes")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def client_create(request: HtmxHttpRequest) -> HttpResponse:
+    """Quick-add at the counter: name, phone or email, and consent per channel, asked explicitly."""
+    staff = request_staff(request)
+    if staff is None:
+        raise Http404("Only staff of a store can add clients.")
+    form = QuickAddForm(request.POST or None, store=staff.store)
+    duplicates: list[Customer] = []
+    hidden_duplicate_stores: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        found = list(services.customer_duplicates(email=data["email"], phone=data["phone"]))
+        visible_ids = set(
+            _visible_customers(request)
+            .filter(pk__in=[c.pk for c in found])
+            .values_list("pk", flat=True)
+        )
+        duplicates = [c for c in found if c.pk in visible_ids]
+        # Clients of other stores are not shown to this associate: only where they are.
+        hidden_duplicate_stores = sorted(
+            {c.home_store.name for c in found if c.pk not in visible_ids}
+        )
+        if not found:
+            try:
+                customer = services.customer_create(
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    email=data["email"],
+                    phone=data["phone"],
+                    home_store=staff.store,
+                    assigned_associate=None if staff.is_manager else staff,
+                    consents=form.consent_answers(),
+                    recorded_by=request.user,
+                )
+            except ApplicationError as error:
+                form.add_error(error.field, error.message)
+            else:
+                messages.success(request, f"{customer.full_name} is now a client. Welcome them!")
+                url = reverse("customers:detail", args=[customer.pk])
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    context = {
+        "form": form,
+        "duplicates": duplicates,
+        "hidden_duplicate_stores": hidden_duplicate_stores,
+    }
+    return render_page(request, "customers/client_create.html", context, partial="quick-add")

@@ -1,6 +1,7 @@
 """Writes on clients: every interface (pages, API, tasks, admin) calls these."""
 
 from .audit import audit_record
+from .customers import ConsentAnswer, consent_wording, customer_create, customer_duplicates
 from .ingest import (
     IngestResult,
     consents_append_if_changed,
@@ -13,9 +14,13 @@ from .orders import order_update_alteration, order_update_shipment
 from .totals import customer_refresh_totals
 
 __all__ = [
+    "ConsentAnswer",
     "IngestResult",
     "audit_record",
+    "consent_wording",
     "consents_append_if_changed",
+    "customer_create",
+    "customer_duplicates",
     "customer_refresh_totals",
     "customer_upsert_bulk",
     "engagement_ingest_bulk",

@@ -74,3 +74,26 @@ def test_search_with_a_typo_open_the_card_and_add_a_note(page, live_server, asso
     expect(page.locator("#notes")).to_contain_text("July wedding")
     note = Note.objects.get()
     assert (note.text, note.pinned) == ("Wants a navy dress for a July wedding.", True)
+
+
+def test_quick_add_finds_a_duplicate_then_adds_a_new_client(page, live_server, associate, store):
+    CustomerFactory(first_name="Claire", last_name="Dubois", home_store=store, phone="+12125550142")
+    login(page, live_server, "alice", PASSWORD)
+    page.goto(f"{live_server.url}/clients/")
+    page.get_by_role("link", name="New client").click()
+    assert axe_violations(page) == []
+    assert small_touch_targets(page, "main a, main button, main input") == []
+
+    page.get_by_label("First name").fill("Claire")
+    page.get_by_label("Mobile phone").fill("212 555 0142")
+    page.get_by_role("group", name="by text message").get_by_label("Yes").check()
+    page.get_by_role("group", name="by phone call").get_by_label("No").check()
+    page.get_by_role("button", name="Add client").click()
+    expect(page.get_by_role("alert")).to_contain_text("Already a client")
+    expect(page.get_by_label("First name")).to_have_value("Claire")
+
+    page.get_by_label("Mobile phone").fill("212 555 0188")
+    page.get_by_label("Last name").fill("Martin")
+    page.get_by_role("button", name="Add client").click()
+    expect(page.get_by_role("heading", name="Claire Martin")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Claire Martin is now a client")

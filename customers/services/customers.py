@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from phonenumber_field.phonenumber import PhoneNumber
+
+from clienteling.errors import ApplicationError
+from clienteling.stores.models import StaffMember, Store
+
+from ..models import ConsentEvent, ContactChannel, Customer, Source
+
+
+def consent_wording(channel: str, store: Store) -> str:
+    """The sentence the client agrees to for a channel, as shown to them and kept with the consent."""
+    how = {
+        ContactChannel.EMAIL: "by email",
+        ContactChannel.SMS: "by text message",
+        ContactChannel.PHONE: "by phone call",
+        ContactChannel.PUSH: "through app notifications",
+    }[channel]
+    return (
+        f"I agree that {store.name} may contact me {how} with personal messages about my orders, "
+        f"appointments and pieces chosen for me. I can say stop at any time."
+    )
+
+
+def customer_duplicates(
+    *, email: str = "", phone: PhoneNumber | str | None = None
+) -> QuerySet[Customer]:
+    """Clients who already have this email or phone: exact matches only, across all stores."""
+    condition = Q()
+    if email:
+        condition |= Q(email=email.strip().lower())
+    if phone:
+        condition |= Q(phone=phone)
+    if not condition:
+        return Customer.objects.none()
+    return Customer.objects.filter(condition).select_related("home_store")
+
+
+@dataclass(frozen=True)
+class ConsentAnswer:
+    channel: str
+    granted: bool
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    first_name: str,
+    last_name: str = "",
+    email: str = "",
+    phone: PhoneNumber | str | None = None,
+    home_store: Store,
+    assigned_associate: StaffMember | None,
+    joined_via: str = Customer.JoinedVia.IN_STORE,
+    consents: list[ConsentAnswer] = (),
+    consent_source: str = Source.ASSOCIATE,
+    recorded_by: AbstractBaseUser | None = None,
+) -> Customer:
+    """Create a client with the consents they gave, each kept with its wording and who took it.
+
+    Refuses a second record for an email or phone already on file: the existing client
+    should be used instead (a duplicate splits their history and their consents).
+    """
+    email = email.strip().lower()
+    if not (email or phone):
+        raise ApplicationError(
+            "Give a phone number or an email, so we can reach the client.", field="phone"
+        )
+    if customer_duplicates(email=email, phone=phone).exists():
+        raise ApplicationError("A client with this phone or email already exists.", field="phone")
+    customer = Customer(
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email=email,
+        phone=phone or "",
+        home_store=home_store,
+        assigned_associate=assigned_associate,
+        joined_via=joined_via,
+    )
+    customer.full_clean()
+    customer.save()
+    ConsentEvent.objects.bulk_create(
+        ConsentEvent(
+            customer=customer,
+            channel=answer.channel,
+            granted=answer.granted,
+            source=consent_source,
+            wording=consent_wording(answer.channel, home_store),
+            recorded_by=recorded_by,
+        )
+        for answer in consents
+    )
+    return customer
