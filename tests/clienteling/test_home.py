@@ -93,3 +93,17 @@ def test_login_with_wrong_password_shows_an_error_and_keeps_the_username(client,
 def test_livez_and_healthz_answer_ok(client):
     assert client.get("/livez/").content == b"ok"
     assert client.get("/healthz/").content == b"ok"
+
+
+def test_the_app_installs_on_a_home_screen(client, associate):
+    import json
+
+    from django.contrib.staticfiles import finders
+
+    client.force_login(associate.user)
+    body = client.get("/").content.decode()
+    assert 'rel="manifest"' in body and 'name="theme-color"' in body
+    manifest = json.loads(open(finders.find("manifest.webmanifest")).read())
+    assert manifest["display"] == "standalone" and manifest["start_url"] == "/"
+    for icon in manifest["icons"]:
+        assert finders.find(icon["src"].removeprefix("/static/")), icon["src"]
