@@ -97,13 +97,14 @@ def test_livez_and_healthz_answer_ok(client):
 
 def test_the_app_installs_on_a_home_screen(client, associate):
     import json
+    from pathlib import Path
 
     from django.contrib.staticfiles import finders
 
     client.force_login(associate.user)
     body = client.get("/").content.decode()
     assert 'rel="manifest"' in body and 'name="theme-color"' in body
-    manifest = json.loads(open(finders.find("manifest.webmanifest")).read())
+    manifest = json.loads(Path(finders.find("manifest.webmanifest")).read_text())
     assert manifest["display"] == "standalone" and manifest["start_url"] == "/"
     for icon in manifest["icons"]:
         assert finders.find(icon["src"].removeprefix("/static/")), icon["src"]
