@@ -13,10 +13,11 @@ from django.views.decorators.http import require_GET
 
 from clienteling.http import HtmxHttpRequest
 from clienteling.stores.access import request_staff
-from customers.models import Customer, Order
+from customers.models import Customer, Order, Reason
 
 RECENT_PURCHASE_DAYS = 7
 RECENT_PURCHASE_LIMIT = 10
+TODAY_REASON_LIMIT = 30
 
 
 @require_GET
@@ -33,6 +34,12 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             store=store,
             local_now=timezone.localtime(now, store.zone),
             book_size=Customer.objects.assigned_to(staff).count(),
+            reasons=list(
+                Reason.objects.due()
+                .for_associate(staff)
+                .select_related("customer", "product")
+                .order_by("-score", "due_on", "pk")[:TODAY_REASON_LIMIT]
+            ),
             recent_orders=list(
                 Order.objects.filter(customer__assigned_associate=staff, placed_at__gte=since)
                 .counted()

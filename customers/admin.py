@@ -5,7 +5,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .models import (
+    AuditEvent,
     ConsentEvent,
+    Contact,
     ContactPreferences,
     Customer,
     EngagementEvent,
@@ -13,6 +15,7 @@ from .models import (
     Order,
     OrderLine,
     Preference,
+    Reason,
     Size,
 )
 
@@ -237,3 +240,44 @@ class NoteAdmin(admin.ModelAdmin):
         if obj.author_id is None:
             obj.author = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(Reason)
+class ReasonAdmin(admin.ModelAdmin):
+    list_display = ["customer", "kind", "state", "due_on", "score", "why"]
+    list_filter = ["state", "kind"]
+    list_select_related = ["customer"]
+    raw_id_fields = ["customer", "order", "product"]
+    readonly_fields = ["closed_at", "closed_by", "created_at", "updated_at"]
+    search_fields = ["=customer__email", "customer__last_name"]
+    show_full_result_count = False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["occurred_at", "customer", "channel", "direction", "outcome", "staff"]
+    list_filter = ["channel", "outcome", "direction"]
+    list_select_related = ["customer", "staff"]
+    raw_id_fields = ["customer", "reason"]
+    readonly_fields = ["staff"]
+    show_full_result_count = False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail: managers read and filter it; nobody edits or deletes it."""
+
+    list_display = ["at", "actor", "action", "customer_ref", "ip_address", "path"]
+    list_filter = ["action"]
+    list_select_related = ["actor"]
+    search_fields = ["=customer_ref", "actor__username"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

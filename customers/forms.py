@@ -12,7 +12,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from clienteling.catalog.models import Category
 
-from .models import Customer, Order
+from .models import Contact, Customer, Order, Reason
 from .selectors import customer_search
 from .services import ConsentAnswer, consent_wording
 
@@ -150,3 +150,62 @@ class QuickAddForm(forms.Form):
             for channel in ("email", "sms", "phone")
             if self.cleaned_data.get(f"consent_{channel}")
         ]
+
+
+class _RadioWithDisabled(forms.RadioSelect):
+    """Radio buttons where some options are shown but cannot be chosen."""
+
+    def __init__(self, *args, disabled: set[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled = disabled or set()
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if value in self.disabled:
+            option["attrs"]["disabled"] = True
+        return option
+
+
+class ContactForm(forms.Form):
+    """Reach out or log a contact. `blocked` maps a channel to why it can't be used now."""
+
+    channel = forms.ChoiceField(choices=Contact.Channel.choices, label="How")
+    outcome = forms.ChoiceField(
+        choices=Contact.Outcome.choices, label="Outcome", initial=Contact.Outcome.SENT
+    )
+    body = forms.CharField(
+        label="Message or note",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        max_length=2000,
+    )
+    reason = forms.ModelChoiceField(
+        queryset=Reason.objects.none(),
+        required=False,
+        label="Answers",
+        empty_label="No particular reason",
+    )
+
+    def __init__(self, *args, customer: Customer, blocked: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.blocked = blocked
+        self.fields["channel"].widget = _RadioWithDisabled(
+            choices=Contact.Channel.choices, disabled=set(blocked)
+        )
+        self.fields["reason"].queryset = customer.reasons.open()
+
+    def clean_channel(self) -> str:
+        channel = self.cleaned_data["channel"]
+        if channel in self.blocked:
+            raise forms.ValidationError(self.blocked[channel])
+        return channel
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if (
+            data.get("channel") in ("email", "sms")
+            and data.get("outcome") == Contact.Outcome.SENT
+            and not data.get("body", "").strip()
+        ):
+            self.add_error("body", "Write the message you sent.")
+        return data

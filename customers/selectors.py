@@ -185,3 +185,23 @@ def engagement_summary(months: list[dict]) -> str:
         f"{total} interactions in 12 months, {recent} in the last 3 ({trend}); "
         f"busiest in {busiest['month']:%B %Y}."
     )
+
+
+def message_channel_blocks(customer: Customer, badges: list[ConsentBadge]) -> dict[str, str]:
+    """Why a message channel can't be used for this client now (channel -> sentence)."""
+    by_channel = {badge.channel: badge for badge in badges}
+    blocks = {}
+    for channel, address, name in (
+        ("email", customer.email, "email"),
+        ("sms", customer.phone, "text messages"),
+    ):
+        badge = by_channel[channel]
+        if not address:
+            blocks[channel] = (
+                f"No {'email address' if channel == 'email' else 'mobile number'} on file."
+            )
+        elif badge.state == "revoked":
+            blocks[channel] = f"Said no to {name} on {badge.since:%d %b %Y}."
+        elif badge.state == "unknown":
+            blocks[channel] = f"Never asked about {name}: ask first."
+    return blocks

@@ -20,8 +20,9 @@ from clienteling.http import HtmxHttpRequest, render_page
 from clienteling.stores.access import request_staff
 
 from . import selectors, services
-from .forms import ClientFilter, NoteForm, QuickAddForm
-from .models import AuditEvent, Customer, Note, Topic
+from .drafts import draft_message
+from .forms import ClientFilter, ContactForm, NoteForm, QuickAddForm
+from .models import AuditEvent, Contact, Customer, Note, Topic
 
 PAGE_SIZE = 25
 
@@ -130,6 +131,12 @@ def _card_context(customer: Customer, **extra) -> dict:
         "important_dates": customer.upcoming_dates(timezone.localdate()),
         "notes": list(customer.notes.for_card()),
         "note_form": NoteForm(),
+        "reasons": list(
+            customer.reasons.open().select_related("product").order_by("-score", "due_on")[:10]
+        ),
+        "contacts": list(
+            customer.contacts.select_related("staff", "reason").order_by("-occurred_at")[:10]
+        ),
         "engagement": engagement,
         "engagement_summary": selectors.engagement_summary(engagement),
     }
@@ -289,3 +296,59 @@ def client_create(request: HtmxHttpRequest) -> HttpResponse:
         "hidden_duplicate_stores": hidden_duplicate_stores,
     }
     return render_page(request, "customers/client_create.html", context, partial="quick-add")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def contact_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Reach out (a personal message, pre-filled) or log a call or visit; closes the reason it answers."""
+    customer = _get_customer_for_staff(request, pk)
+    badges = selectors.consent_badges(customer)
+    blocked = selectors.message_channel_blocks(customer, badges)
+    reason = None
+    if request.GET.get("reason"):
+        reason = (
+            customer.reasons.open()
+            .select_related("product")
+            .filter(pk=request.GET["reason"])
+            .first()
+        )
+    if request.method == "POST":
+        form = ContactForm(request.POST, customer=customer, blocked=blocked)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.contact_log(
+                    customer=customer,
+                    staff_user=request.user,
+                    channel=data["channel"],
+                    outcome=data["outcome"],
+                    body=data["body"],
+                    reason=data["reason"],
+                )
+            except ApplicationError as error:
+                form.add_error(error.field, error.message)
+            else:
+                messages.success(request, f"Saved to {customer.first_name}'s contact log.")
+                url = reverse("customers:detail", args=[customer.pk])
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    else:
+        preferred = getattr(getattr(customer, "contact_preferences", None), "preferred_channel", "")
+        channel = preferred if preferred in ("email", "sms") and preferred not in blocked else ""
+        if not channel:
+            channel = next((c for c in ("sms", "email") if c not in blocked), "phone")
+        sender = request.user.get_full_name() or request.user.get_username()
+        form = ContactForm(
+            customer=customer,
+            blocked=blocked,
+            initial={
+                "channel": channel,
+                "outcome": Contact.Outcome.SENT
+                if channel in ("email", "sms")
+                else Contact.Outcome.REACHED,
+                "body": draft_message(customer=customer, reason=reason, sender_name=sender),
+                "reason": reason,
+            },
+        )
+    context = {"customer": customer, "form": form, "blocked": blocked, "reason": reason}
+    return render_page(request, "customers/contact_form.html", context, partial="contact-form")

@@ -12,13 +12,16 @@ from django.utils import timezone
 from clienteling.catalog.models import Brand, Category, Product
 from clienteling.stores.models import StaffMember, Store
 from customers.models import (
+    AuditEvent,
     ConsentEvent,
+    Contact,
     ContactPreferences,
     Customer,
     EngagementEvent,
     Note,
     Order,
     OrderLine,
+    Reason,
     Source,
 )
 
@@ -168,3 +171,34 @@ class NoteFactory(factory.django.DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     text = "Prefers appointments on Saturday mornings."
+
+
+class ReasonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reason
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = Reason.Kind.THANK_YOU
+    why = "Spent $890 on Saturday: a thank-you keeps the relationship warm."
+    score = 60
+    score_parts = factory.LazyFunction(lambda: {"value": 30, "urgency": 20, "likelihood": 10})
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    customer = factory.SubFactory(CustomerFactory)
+    staff = factory.SubFactory(UserFactory)
+    channel = Contact.Channel.PHONE
+    outcome = Contact.Outcome.REACHED
+
+
+class AuditEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEvent
+
+    actor = factory.SubFactory(UserFactory)
+    action = AuditEvent.Action.VIEW
+    customer = factory.SubFactory(CustomerFactory)
+    customer_ref = factory.LazyAttribute(lambda event: event.customer.pk)

@@ -1,6 +1,7 @@
 """Writes on clients: every interface (pages, API, tasks, admin) calls these."""
 
 from .audit import audit_record
+from .contacts import contact_log, reason_close, reason_snooze
 from .customers import ConsentAnswer, consent_wording, customer_create, customer_duplicates
 from .ingest import (
     IngestResult,
@@ -19,6 +20,7 @@ __all__ = [
     "audit_record",
     "consent_wording",
     "consents_append_if_changed",
+    "contact_log",
     "customer_create",
     "customer_duplicates",
     "customer_refresh_totals",
@@ -30,4 +32,6 @@ __all__ = [
     "order_ingest_bulk",
     "order_update_alteration",
     "order_update_shipment",
+    "reason_close",
+    "reason_snooze",
 ]

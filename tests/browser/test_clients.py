@@ -97,3 +97,33 @@ def test_quick_add_finds_a_duplicate_then_adds_a_new_client(page, live_server, a
     page.get_by_role("button", name="Add client").click()
     expect(page.get_by_role("heading", name="Claire Martin")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Claire Martin is now a client")
+
+
+def test_reach_out_from_today_logs_the_contact_and_closes_the_reason(
+    page, live_server, associate, store
+):
+    from tests.factories import ConsentEventFactory, ReasonFactory
+
+    claire = CustomerFactory(
+        first_name="Claire",
+        last_name="Dubois",
+        home_store=store,
+        assigned_associate=associate,
+        email="claire@example.com",
+    )
+    ConsentEventFactory(customer=claire, channel="email", granted=True)
+    ReasonFactory(customer=claire, kind="thank_you", why="Spent $890 on Saturday.")
+
+    login(page, live_server, "alice", PASSWORD)
+    expect(page.get_by_text("Spent $890 on Saturday.")).to_be_visible()
+    page.get_by_role("link", name="Reach out to Claire Dubois").click()
+    expect(page.get_by_label("Message or note")).to_contain_text("thank you for coming in")
+    expect(page.get_by_label("SMS")).to_be_disabled()
+    assert axe_violations(page) == []
+    page.get_by_label("Message or note").fill("Thank you for Saturday, Claire! The navy suits you.")
+    page.get_by_role("button", name="Save to contact log").click()
+
+    expect(page.get_by_role("heading", name="Claire Dubois")).to_be_visible()
+    expect(page.get_by_role("region", name="Contact log")).to_contain_text("The navy suits you.")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Today").click()
+    expect(page.get_by_text("No reasons waiting today.")).to_be_visible()

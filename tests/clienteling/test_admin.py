@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clienteling.catalog.models import Product
-from customers.models import ConsentEvent
+from customers.models import AuditEvent, ConsentEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -21,18 +21,27 @@ FACTORIES = {
     "catalog.brand": factories.BrandFactory,
     "catalog.category": factories.CategoryFactory,
     "catalog.product": factories.ProductFactory,
-    "customers.customer": lambda: factories.CustomerFactory(assigned_associate=factories.StaffMemberFactory()),
+    "customers.customer": lambda: factories.CustomerFactory(
+        assigned_associate=factories.StaffMemberFactory()
+    ),
     "customers.consentevent": factories.ConsentEventFactory,
     "customers.order": factories.OrderFactory,
-    "customers.engagementevent": lambda: factories.EngagementEventFactory(product=factories.ProductFactory()),
+    "customers.engagementevent": lambda: factories.EngagementEventFactory(
+        product=factories.ProductFactory()
+    ),
     "customers.note": lambda: factories.NoteFactory(author=factories.UserFactory()),
+    "customers.reason": factories.ReasonFactory,
+    "customers.contact": factories.ContactFactory,
+    "customers.auditevent": factories.AuditEventFactory,
 }
 OUR_APPS = {"stores", "catalog", "customers", "appointments"}
 
 
 def test_every_model_of_ours_in_the_admin_has_a_factory_here():
     registered = {
-        model._meta.label_lower for model in admin.site._registry if model._meta.app_label in OUR_APPS
+        model._meta.label_lower
+        for model in admin.site._registry
+        if model._meta.app_label in OUR_APPS
     }
     assert registered == set(FACTORIES)
 
@@ -44,7 +53,9 @@ def superuser_client(client):
 
 
 @pytest.mark.parametrize("label", sorted(FACTORIES))
-def test_changelist_queries_do_not_grow_with_rows(label, superuser_client, django_assert_num_queries):
+def test_changelist_queries_do_not_grow_with_rows(
+    label, superuser_client, django_assert_num_queries
+):
     app_label, model_name = label.split(".")
     url = reverse(f"admin:{app_label}_{model_name}_changelist")
     make = FACTORIES[label]
@@ -66,7 +77,7 @@ def test_change_and_add_pages_render(label, superuser_client):
     change = superuser_client.get(reverse(f"admin:{app_label}_{model_name}_change", args=[obj.pk]))
     add = superuser_client.get(reverse(f"admin:{app_label}_{model_name}_add"))
     assert change.status_code == 200
-    assert add.status_code in (200, 403)  # consent history can be added to, never edited
+    assert add.status_code in (200, 403)  # the audit trail cannot be added to by hand
 
 
 def test_consent_history_cannot_be_edited_or_deleted_in_the_admin(superuser_client):
@@ -93,3 +104,12 @@ def test_product_search_and_thumbnail_action(superuser_client):
         follow=True,
     )
     assert "0 thumbnails will be remade" in response.content.decode()
+
+
+def test_audit_trail_cannot_be_changed_or_deleted_in_the_admin(superuser_client):
+    event = factories.AuditEventFactory()
+    delete_url = reverse("admin:customers_auditevent_delete", args=[event.pk])
+    assert superuser_client.post(delete_url, {"post": "yes"}).status_code == 403
+    change = superuser_client.get(reverse("admin:customers_auditevent_change", args=[event.pk]))
+    assert "Save" not in change.content.decode()
+    assert AuditEvent.objects.count() == 1

@@ -54,12 +54,12 @@ def test_home_query_count_does_not_grow_with_rows(
     client.force_login(associate.user)
     for _ in range(3):
         _recent_order(CustomerFactory(home_store=store, assigned_associate=associate))
-    # session, user, staff+store, book count, recent orders with clients and stores
-    with django_assert_num_queries(5):
+    # session, user, staff+store, book count, reasons, recent orders with clients and stores
+    with django_assert_num_queries(6):
         client.get("/")
     for _ in range(5):
         _recent_order(CustomerFactory(home_store=store, assigned_associate=associate))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get("/")
     assert response.content.decode().count('class="list-row"') == 8
 
@@ -108,3 +108,33 @@ def test_the_app_installs_on_a_home_screen(client, associate):
     assert manifest["display"] == "standalone" and manifest["start_url"] == "/"
     for icon in manifest["icons"]:
         assert finders.find(icon["src"].removeprefix("/static/")), icon["src"]
+
+
+def test_today_lists_my_clients_open_reasons_by_score_with_the_why(
+    client, associate, store, other_store_associate
+):
+    from tests.factories import ReasonFactory
+
+    mine = CustomerFactory(
+        first_name="Claire", last_name="Dubois", home_store=store, assigned_associate=associate
+    )
+    ReasonFactory(customer=mine, kind="birthday", why="Birthday on Friday.", score=40)
+    ReasonFactory(customer=mine, kind="order_shipped", why="Her boots shipped today.", score=80)
+    ReasonFactory(customer=mine, kind="welcome", why="Done already.", state="done")
+    ReasonFactory(
+        customer=mine,
+        kind="drifting",
+        why="Not due yet.",
+        due_on=timezone.localdate() + datetime.timedelta(days=3),
+    )
+    ReasonFactory(
+        customer=CustomerFactory(assigned_associate=other_store_associate), why="Someone else's."
+    )
+    client.force_login(associate.user)
+
+    body = client.get("/").content.decode()
+
+    assert body.index("Her boots shipped today.") < body.index("Birthday on Friday.")
+    for absent in ("Done already.", "Not due yet.", "Someone else's."):
+        assert absent not in body
+    assert "value 30, urgency 20, likelihood 10" in body

@@ -160,11 +160,11 @@ def test_card_query_count_is_the_same_for_5_and_500_orders(
     _orders(customer, 5)
     client.force_login(associate.user)
     # session, user, staff+store, client (+store, associate, preferences), audit insert,
-    # orders, lines+products, consents, sizes, preferences, notes, engagement
-    with django_assert_num_queries(12):
+    # orders, lines+products, consents, sizes, preferences, notes, reasons, contacts, engagement
+    with django_assert_num_queries(14):
         client.get(f"/clients/{customer.pk}/")
     _orders(customer, 495, start=5)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         response = client.get(f"/clients/{customer.pk}/")
     assert response.content.decode().count('class="order"') == 10
 
