@@ -22,7 +22,8 @@ from clienteling.stores.access import request_staff
 from . import selectors, services
 from .drafts import draft_message
 from .forms import ClientFilter, ContactForm, NoteForm, QuickAddForm
-from .models import AuditEvent, Contact, Customer, Note, Topic
+from .models import AuditEvent, Contact, Customer, Note, Source, Topic
+from .questionnaire import STEP_BY_SLUG, STEPS
 
 PAGE_SIZE = 25
 
@@ -352,3 +353,62 @@ def contact_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     context = {"customer": customer, "form": form, "blocked": blocked, "reason": reason}
     return render_page(request, "customers/contact_form.html", context, partial="contact-form")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def questionnaire(request: HtmxHttpRequest, pk: int, step: str) -> HttpResponse:
+    """One screen of the preference questionnaire; saving moves to the next screen.
+
+    `?by=client` marks answers as given by the client on the tablet rather than taken
+    down by the associate; it is carried from screen to screen.
+    """
+    customer = _get_customer_for_staff(request, pk)
+    current = STEP_BY_SLUG.get(step)
+    if current is None:
+        raise Http404("No such question.")
+    by_client = request.GET.get("by") == "client"
+    source = Source.CLIENT if by_client else Source.QUESTIONNAIRE
+    form = current.form_class(request.POST or None, customer=customer)
+    index = STEPS.index(current)
+    suffix = "?by=client" if by_client else ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            form.save(customer, source)
+        except ApplicationError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            if index + 1 < len(STEPS):
+                url = (
+                    reverse("customers:questionnaire", args=[customer.pk, STEPS[index + 1].slug])
+                    + suffix
+                )
+            else:
+                messages.success(
+                    request, f"Thank you! {customer.first_name}'s preferences are up to date."
+                )
+                url = reverse("customers:detail", args=[customer.pk])
+            return (
+                HttpResponseClientRedirect(url)
+                if request.htmx and index + 1 == len(STEPS)
+                else redirect(url)
+            )
+    context = {
+        "customer": customer,
+        "form": form,
+        "step": current,
+        "steps": STEPS,
+        "index": index,
+        "by_client": by_client,
+        "suffix": suffix,
+        "previous_url": (
+            reverse("customers:questionnaire", args=[customer.pk, STEPS[index - 1].slug]) + suffix
+            if index
+            else ""
+        ),
+    }
+    response = render_page(request, "customers/questionnaire.html", context, partial="question")
+    if request.htmx and request.method == "GET":
+        # After a saved step htmx follows the redirect here: show this step's URL.
+        response["HX-Push-Url"] = request.get_full_path()
+    return response

@@ -12,6 +12,7 @@ from .ingest import (
 )
 from .notes import note_add, note_set_pinned, note_update
 from .orders import order_update_alteration, order_update_shipment
+from .profile import contact_preferences_set, preferences_replace, situation_set, sizes_set
 from .totals import customer_refresh_totals
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "consent_wording",
     "consents_append_if_changed",
     "contact_log",
+    "contact_preferences_set",
     "customer_create",
     "customer_duplicates",
     "customer_refresh_totals",
@@ -32,6 +34,9 @@ __all__ = [
     "order_ingest_bulk",
     "order_update_alteration",
     "order_update_shipment",
+    "preferences_replace",
     "reason_close",
     "reason_snooze",
+    "situation_set",
+    "sizes_set",
 ]

@@ -127,3 +127,52 @@ def test_reach_out_from_today_logs_the_contact_and_closes_the_reason(
     expect(page.get_by_role("region", name="Contact log")).to_contain_text("The navy suits you.")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Today").click()
     expect(page.get_by_text("No reasons waiting today.")).to_be_visible()
+
+
+def test_questionnaire_end_to_end_on_the_tablet(page, live_server, associate, store):
+    from tests.factories import CategoryFactory
+
+    dresses = CategoryFactory(name="Dresses", slug="dresses")
+    ProductFactory(category=dresses, sizes=["36", "38"], colour="navy")
+    claire = CustomerFactory(
+        first_name="Claire", last_name="Dubois", home_store=store, assigned_associate=associate
+    )
+    login(page, live_server, "alice", PASSWORD)
+    page.goto(f"{live_server.url}/clients/{claire.pk}/")
+    page.get_by_role("region", name="Sizes and preferences").get_by_role(
+        "link", name="Update"
+    ).click()
+    page.get_by_role("link", name="Hand the tablet to Claire").click()
+
+    expect(page.get_by_role("heading", name="What sizes fit best?")).to_be_visible()
+    assert axe_violations(page) == []
+    page.get_by_label(re.compile("^Dresses")).select_option("38")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Which colours do they love")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/preferences/colours/\?by=client$"))
+    assert small_touch_targets(page, "main a, main button, main input") == []
+    page.get_by_role("group", name="Loves").get_by_text("Navy").click()
+    page.get_by_role("button", name="Next").click()
+    for heading in [
+        "How would they describe",
+        "What do they dress for",
+        "What do they come to us for",
+        "Favourite brands",
+    ]:
+        expect(page.get_by_role("heading", name=re.compile(heading))).to_be_visible()
+        page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="How and how often")).to_be_visible()
+    page.get_by_role("group", name="The best way to reach them").get_by_text("SMS").click()
+    page.get_by_role("group", name="How often").get_by_text("At most once a week").click()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label(re.compile("In their own words")).fill(
+        "A wedding in June; I need a dress and shoes."
+    )
+    page.get_by_role("button", name="Finish").click()
+
+    expect(page.get_by_role("heading", name="Claire Dubois")).to_be_visible()
+    prefs = page.get_by_role("region", name="Sizes and preferences")
+    expect(prefs).to_contain_text("38")
+    expect(prefs).to_contain_text("Likes Navy")
+    expect(prefs).to_contain_text("A wedding in June")
+    expect(page.get_by_role("region", name="How to reach Claire")).to_contain_text("Prefers sms")

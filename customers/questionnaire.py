@@ -1,0 +1,265 @@
+"""The preference questionnaire: a few questions per screen, filled with the client or by them.
+
+Each step is a form with how to prefill it from what we know and how to save it through
+the profile services. Steps can be revisited at any time; nothing is asked twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+
+from clienteling.catalog.models import Brand, Category, Product
+
+from . import services
+from .models import ContactChannel, Customer, Preference, Topic
+
+STYLES = ["Classic", "Minimal", "Romantic", "Bold", "Bohemian", "Tailored", "Sporty", "Vintage"]
+OCCASIONS = ["Work", "Evening", "Weddings", "Travel", "Weekend", "Holidays", "Events"]
+FREQUENCIES = [
+    (0, "Only about my orders and appointments"),
+    (1, "At most once a week"),
+    (2, "At most twice a week"),
+    (4, "A few times a week"),
+]
+
+
+def _checkboxes(choices, label: str) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=[(c, c) for c in choices],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label=label,
+    )
+
+
+def _values(customer: Customer, kind: str, sentiment: str) -> list[str]:
+    return [
+        p.value for p in customer.preferences.all() if p.kind == kind and p.sentiment == sentiment
+    ]
+
+
+class SizesForm(forms.Form):
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.categories = []
+        sizes_by_category: dict[int, list[str]] = {}
+        for category_id, sizes in (
+            Product.objects.in_stock().exclude(sizes=[]).values_list("category_id", "sizes")
+        ):
+            known = sizes_by_category.setdefault(category_id, [])
+            known.extend(size for size in sizes if size not in known)
+        for category in Category.objects.filter(pk__in=sizes_by_category).order_by("name"):
+            self.categories.append(category)
+            self.fields[f"size_{category.pk}"] = forms.ChoiceField(
+                label=category.name,
+                choices=[("", "—")] + [(s, s) for s in sizes_by_category[category.pk]],
+                required=False,
+            )
+            self.fields[f"fit_{category.pk}"] = forms.ChoiceField(
+                label=f"Fit in {category.name.lower()}",
+                choices=[
+                    ("", "—"),
+                    ("slim", "Slim"),
+                    ("regular", "Regular"),
+                    ("relaxed", "Relaxed"),
+                ],
+                required=False,
+            )
+        for size in customer.sizes.all():
+            self.initial[f"size_{size.category_id}"] = size.size
+            self.initial[f"fit_{size.category_id}"] = size.fit
+
+    def save(self, customer: Customer, source: str) -> None:
+        services.sizes_set(
+            customer=customer,
+            sizes={
+                category: (
+                    self.cleaned_data[f"size_{category.pk}"],
+                    self.cleaned_data[f"fit_{category.pk}"],
+                )
+                for category in self.categories
+            },
+            source=source,
+        )
+
+
+class _LikesAvoidsForm(forms.Form):
+    kind = ""
+    palette: Callable[[], list[str]]
+    like_label = "Loves"
+    avoid_label = "Avoids"
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        likes = _values(customer, self.kind, Preference.Sentiment.LIKE)
+        avoids = _values(customer, self.kind, Preference.Sentiment.AVOID)
+        choices = list(dict.fromkeys([*self.palette(), *likes, *avoids]))
+        self.fields["likes"] = _checkboxes(choices, self.like_label)
+        self.fields["avoids"] = _checkboxes(choices, self.avoid_label)
+        self.fields["other"] = forms.CharField(
+            required=False, max_length=200, label="Other loves, separated by commas"
+        )
+        self.initial.update(likes=likes, avoids=avoids)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        both = set(data.get("likes", [])) & set(data.get("avoids", []))
+        if both:
+            self.add_error(
+                "avoids", f"Both loved and avoided: {', '.join(sorted(both))}. Choose one."
+            )
+        return data
+
+    def save(self, customer: Customer, source: str) -> None:
+        other = [value for value in self.cleaned_data["other"].split(",") if value.strip()]
+        services.preferences_replace(
+            customer=customer,
+            kind=self.kind,
+            likes=[*self.cleaned_data["likes"], *other],
+            avoids=self.cleaned_data["avoids"],
+            source=source,
+        )
+
+
+def _colour_palette() -> list[str]:
+    colours = (
+        Product.objects.exclude(colour="")
+        .values_list("colour", flat=True)
+        .distinct()
+        .order_by("colour")
+    )
+    return [colour.capitalize() for colour in colours[:16]]
+
+
+class ColoursForm(_LikesAvoidsForm):
+    kind = Preference.Kind.COLOUR
+    palette = staticmethod(_colour_palette)
+
+
+class StylesForm(_LikesAvoidsForm):
+    kind = Preference.Kind.STYLE
+    palette = staticmethod(lambda: STYLES)
+    avoid_label = "Not for them"
+
+
+class OccasionsForm(_LikesAvoidsForm):
+    kind = Preference.Kind.OCCASION
+    palette = staticmethod(lambda: OCCASIONS)
+    like_label = "Dresses for"
+    avoid_label = "Never needs"
+
+
+class BrandsForm(_LikesAvoidsForm):
+    kind = Preference.Kind.BRAND
+    palette = staticmethod(
+        lambda: list(Brand.objects.order_by("name").values_list("name", flat=True))
+    )
+
+
+class CategoriesForm(_LikesAvoidsForm):
+    kind = Preference.Kind.CATEGORY
+    palette = staticmethod(
+        lambda: list(
+            Category.objects.filter(parent__isnull=True)
+            .order_by("name")
+            .values_list("name", flat=True)
+        )
+    )
+    like_label = "Shops for"
+    avoid_label = "Never shows them"
+
+
+class HearingFromUsForm(forms.Form):
+    preferred_channel = forms.ChoiceField(
+        choices=[("", "No preference")] + [c for c in ContactChannel.choices if c[0] != "push"],
+        required=False,
+        label="The best way to reach them",
+        widget=forms.RadioSelect,
+    )
+    max_messages_per_week = forms.TypedChoiceField(
+        choices=FREQUENCIES, coerce=int, label="How often", widget=forms.RadioSelect, initial=2
+    )
+    quiet_hours_start = forms.TimeField(
+        required=False, label="Quiet from", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    quiet_hours_end = forms.TimeField(
+        required=False, label="Quiet until", widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    topics_declined = forms.MultipleChoiceField(
+        choices=Topic.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Never about",
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        preferences = getattr(customer, "contact_preferences", None)
+        if preferences is not None:
+            self.initial.update(
+                preferred_channel=preferences.preferred_channel,
+                max_messages_per_week=preferences.max_messages_per_week,
+                quiet_hours_start=preferences.quiet_hours_start,
+                quiet_hours_end=preferences.quiet_hours_end,
+                topics_declined=preferences.topics_declined,
+            )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if (data.get("quiet_hours_start") is None) != (
+            data.get("quiet_hours_end") is None
+        ) and not self.errors:
+            self.add_error("quiet_hours_end", "Give both ends of the quiet hours, or neither.")
+        return data
+
+    def save(self, customer: Customer, source: str) -> None:
+        services.contact_preferences_set(customer=customer, **self.cleaned_data)
+
+
+class OwnWordsForm(forms.Form):
+    situation = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="In their own words: what's going on, what they need",
+        widget=forms.Textarea(
+            attrs={"rows": 5, "placeholder": "A new job, a wedding in June, a move abroad…"}
+        ),
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["situation"] = customer.situation
+
+    def save(self, customer: Customer, source: str) -> None:
+        services.situation_set(customer=customer, text=self.cleaned_data["situation"])
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    title: str
+    question: str
+    form_class: type[forms.Form]
+
+
+STEPS = [
+    Step("sizes", "Sizes and fit", "What sizes fit best?", SizesForm),
+    Step("colours", "Colours", "Which colours do they love, and which never?", ColoursForm),
+    Step("styles", "Style", "How would they describe their style?", StylesForm),
+    Step("occasions", "Occasions", "What do they dress for?", OccasionsForm),
+    Step(
+        "categories",
+        "What they shop for",
+        "What do they come to us for, and what never?",
+        CategoriesForm,
+    ),
+    Step("brands", "Brands", "Favourite brands, and brands they avoid?", BrandsForm),
+    Step(
+        "contact", "Hearing from us", "How and how often should we get in touch?", HearingFromUsForm
+    ),
+    Step("own-words", "In their words", "Anything going on we should know?", OwnWordsForm),
+]
+STEP_BY_SLUG = {step.slug: step for step in STEPS}
