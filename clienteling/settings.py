@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_filters",
     "phonenumber_field",
     "django_celery_beat",
+    "django_ratelimit",
     # Bottom layer: stores and staff, catalog, message transports.
     "clienteling.stores",
     "clienteling.catalog",
@@ -129,6 +130,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A cache shared by every process (Redis in production): rate limits count across them.
+CACHES = {"default": env.cache_url_config(_required("CACHE_URL", "locmemcache://"))}
+RATELIMIT_USE_CACHE = "default"
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # django-ratelimit predates Django's own Redis backend and lists only django-redis;
+    # Django's backend increments with Redis INCR, which is atomic: what it needs.
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.W001")
+if DEBUG and CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # One process serves the demo: a per-process count is the real count there.
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -601,7 +601,16 @@ class ReasonQuerySet(models.QuerySet):
         return self.open().filter(due_on__lte=on or timezone.localdate())
 
     def for_associate(self, staff: StaffMember) -> ReasonQuerySet:
-        return self.filter(customer__assigned_associate=staff)
+        """Reasons about the associate's own clients, and sign-ups at their store that no
+        associate has taken yet (someone on the floor should greet them)."""
+        return self.filter(
+            Q(customer__assigned_associate=staff)
+            | Q(
+                kind=Reason.Kind.SIGNED_UP,
+                customer__assigned_associate__isnull=True,
+                customer__home_store_id=staff.store_id,
+            )
+        )
 
 
 class Reason(models.Model):

@@ -1,4 +1,9 @@
+import segno
+from django.conf import settings
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from .models import StaffMember, Store
 
@@ -16,7 +21,26 @@ class StoreAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "country"]
     search_fields = ["name", "code", "city"]
     prepopulated_fields = {"code": ["name"]}
+    readonly_fields = ["signup_code"]
     inlines = [StaffInline]
+    actions = ["rotate_signup_links"]
+
+    @admin.display(description="self sign-up QR code (print it for the counter)")
+    def signup_code(self, obj: Store) -> str:
+        if not obj.pk:
+            return "Save the store first."
+        # The sign-up page lives in customers/, above this layer: looked up by URL name.
+        url = settings.SITE_URL.rstrip("/") + reverse("signup", args=[obj.signup_token])
+        svg = segno.make(url, error="m").svg_inline(scale=4)
+        return format_html('<div>{}</div><p><a href="{}">{}</a></p>', mark_safe(svg), url, url)  # noqa: S308
+
+    @admin.action(description="Rotate the sign-up link (old QR prints stop working)")
+    def rotate_signup_links(self, request, queryset):
+        for store in queryset:
+            store.rotate_signup_token()
+        self.message_user(
+            request, f"New sign-up links for {queryset.count()} store(s). Print the new QR codes."
+        )
 
 
 @admin.register(StaffMember)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import zoneinfo
 
 from django.conf import settings
@@ -12,6 +13,10 @@ from django.db import models
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"“{value}” is not a known time zone, e.g. “Europe/Paris”.")
+
+
+def new_signup_token() -> str:
+    return secrets.token_urlsafe(16)
 
 
 class Store(models.Model):
@@ -28,6 +33,10 @@ class Store(models.Model):
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. US, FR.")
     phone = models.CharField(max_length=32, blank=True)
     is_active = models.BooleanField(default=True)
+    # The secret in the store's self sign-up link and QR code; rotating it retires old prints.
+    signup_token = models.CharField(
+        max_length=32, unique=True, default=new_signup_token, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -39,6 +48,10 @@ class Store(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def rotate_signup_token(self) -> None:
+        self.signup_token = new_signup_token()
+        self.save(update_fields=["signup_token"])
 
 
 class StaffMemberQuerySet(models.QuerySet):

@@ -2,7 +2,14 @@
 
 from .audit import audit_record
 from .contacts import contact_log, reason_close, reason_snooze
-from .customers import ConsentAnswer, consent_wording, customer_create, customer_duplicates
+from .customers import (
+    ConsentAnswer,
+    SignupResult,
+    consent_wording,
+    customer_create,
+    customer_duplicates,
+    customer_self_signup,
+)
 from .ingest import (
     IngestResult,
     consents_append_if_changed,
@@ -18,6 +25,7 @@ from .totals import customer_refresh_totals
 __all__ = [
     "ConsentAnswer",
     "IngestResult",
+    "SignupResult",
     "audit_record",
     "consent_wording",
     "consents_append_if_changed",
@@ -26,6 +34,7 @@ __all__ = [
     "customer_create",
     "customer_duplicates",
     "customer_refresh_totals",
+    "customer_self_signup",
     "customer_upsert_bulk",
     "engagement_ingest_bulk",
     "note_add",

@@ -5,12 +5,14 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
 from clienteling.errors import ApplicationError
 from clienteling.stores.models import StaffMember, Store
 
-from ..models import ConsentEvent, ContactChannel, Customer, Source
+from ..models import ConsentEvent, ContactChannel, Customer, Reason, Source
+from .ingest import consents_append_if_changed
 
 
 def consent_wording(channel: str, store: Store) -> str:
@@ -96,3 +98,77 @@ def customer_create(
         for answer in consents
     )
     return customer
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    customer: Customer
+    created: bool
+
+
+@transaction.atomic
+def customer_self_signup(
+    *,
+    store: Store,
+    first_name: str,
+    last_name: str = "",
+    email: str = "",
+    phone: PhoneNumber | str | None = None,
+    consents: list[ConsentAnswer] = (),
+    associate: StaffMember | None = None,
+) -> SignupResult:
+    """A client signs up on their own phone at the counter: create them, or match who they are.
+
+    A matching email or phone means they are already a client: their consents are updated
+    (only where they changed) and nothing else about them is touched or revealed. Either
+    way a "signed up" reason tells the associate at the counter (or the store's team).
+    """
+    email = email.strip().lower()
+    existing = customer_duplicates(email=email, phone=phone).order_by("pk").first()
+    if existing is None:
+        customer = customer_create(
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            phone=phone,
+            home_store=store,
+            assigned_associate=associate,
+            joined_via=Customer.JoinedVia.SELF_SIGNUP,
+            consents=consents,
+            consent_source=Source.CLIENT,
+        )
+    else:
+        customer = existing
+        consents_append_if_changed(
+            items=[
+                (
+                    customer.pk,
+                    {
+                        "channel": answer.channel,
+                        "granted": answer.granted,
+                        "source": Source.CLIENT,
+                        "wording": consent_wording(answer.channel, store),
+                    },
+                )
+                for answer in consents
+            ]
+        )
+    today = timezone.localdate()
+    Reason.objects.get_or_create(
+        customer=customer,
+        kind=Reason.Kind.SIGNED_UP,
+        source_key=f"signup:{today.isoformat()}",
+        state=Reason.State.OPEN,
+        defaults={
+            "why": (
+                f"Signed up on their phone at {store.name} just now: say hello and welcome them."
+                if existing is None
+                else f"Already a client: signed up again at {store.name} just now. Greet them by name."
+            ),
+            "due_on": today,
+            "score": 90,
+            "score_parts": {"urgency": 60, "likelihood": 30},
+            "order": None,
+        },
+    )
+    return SignupResult(customer=customer, created=existing is None)

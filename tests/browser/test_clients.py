@@ -176,3 +176,20 @@ def test_questionnaire_end_to_end_on_the_tablet(page, live_server, associate, st
     expect(prefs).to_contain_text("Likes Navy")
     expect(prefs).to_contain_text("A wedding in June")
     expect(page.get_by_role("region", name="How to reach Claire")).to_contain_text("Prefers sms")
+
+
+def test_a_client_signs_up_on_their_own_phone(page, live_server, associate, store):
+    from customers.signup import signup_path
+
+    page.goto(f"{live_server.url}{signup_path(store, associate)}")
+    expect(page.get_by_role("heading", name="Welcome to SoHo")).to_be_visible()
+    assert axe_violations(page) == []
+    assert small_touch_targets(page, "main button, main input") == []
+    page.get_by_label("First name").fill("Ines")
+    page.get_by_role("textbox", name="Email").fill("ines@example.com")
+    page.get_by_label(re.compile("by email")).check()
+    page.get_by_role("button", name="Join").click()
+    expect(page.get_by_role("heading", name="Thank you, Ines!")).to_be_visible()
+
+    login(page, live_server, "alice", PASSWORD)
+    expect(page.get_by_text("Signed up on their phone at SoHo just now")).to_be_visible()

@@ -19,6 +19,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "clienteling.example.com",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/clienteling",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
+    "CACHE_URL": "redis://127.0.0.1:6379/13",
 }
 
 
