@@ -16,6 +16,7 @@ from .models import (
     OrderLine,
     Preference,
     Reason,
+    Recommendation,
     Size,
 )
 
@@ -281,3 +282,12 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(admin.ModelAdmin):
+    list_display = ["customer", "rank", "product", "score", "why", "computed_at"]
+    list_select_related = ["customer", "product"]
+    raw_id_fields = ["customer", "product"]
+    search_fields = ["=customer__id", "product__sku"]
+    show_full_result_count = False

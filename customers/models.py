@@ -740,3 +740,27 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} · {self.get_outcome_display()}"
+
+
+class Recommendation(models.Model):
+    """A product suggested to a client, with the sentence that says why. Rebuilt by a refresh."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="recommendations")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField(help_text="1 is the best suggestion for this client.")
+    score = models.FloatField()
+    why = models.CharField(max_length=300)
+    # The parts the score was blended from, e.g. {"co_purchase": 0.6, "new_category": 0.3}.
+    signals = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["customer", "rank"]
+        indexes = [models.Index(fields=["customer", "rank"])]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "product"], name="recommendation_one_per_product"),
+            models.UniqueConstraint(fields=["customer", "rank"], name="recommendation_one_per_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.rank} {self.product_id} for {self.customer_id}: {self.why}"

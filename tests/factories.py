@@ -22,6 +22,7 @@ from customers.models import (
     Order,
     OrderLine,
     Reason,
+    Recommendation,
     Source,
 )
 
@@ -202,3 +203,14 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     action = AuditEvent.Action.VIEW
     customer = factory.SubFactory(CustomerFactory)
     customer_ref = factory.LazyAttribute(lambda event: event.customer.pk)
+
+
+class RecommendationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Recommendation
+
+    customer = factory.SubFactory(CustomerFactory)
+    product = factory.SubFactory(ProductFactory)
+    rank = factory.Sequence(lambda n: n + 1)
+    score = 0.8
+    why = "Clients who bought her dresses often add these shoes: a category new to her."

@@ -78,6 +78,8 @@ class Product(models.Model):
         help_text="For consumables: how many days one unit usually lasts. Empty for everything else.",
     )
     in_stock = models.BooleanField(default=True)
+    # When it last came back in stock (set by catalog.services.product_set_stock).
+    restocked_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     arrived_at = models.DateField(
         null=True, blank=True, help_text="When it first arrived in stores."

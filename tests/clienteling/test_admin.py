@@ -33,6 +33,7 @@ FACTORIES = {
     "customers.reason": factories.ReasonFactory,
     "customers.contact": factories.ContactFactory,
     "customers.auditevent": factories.AuditEventFactory,
+    "customers.recommendation": factories.RecommendationFactory,
 }
 OUR_APPS = {"stores", "catalog", "customers", "appointments"}
 
