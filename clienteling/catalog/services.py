@@ -7,6 +7,7 @@ import logging
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from PIL import Image, ImageOps
 
 from .models import Product
@@ -50,3 +51,20 @@ def product_image_changed(*, product: Product) -> None:
     from .tasks import product_make_thumbnail as product_make_thumbnail_task
 
     product_make_thumbnail_task.delay_on_commit(product.pk)
+
+
+def product_set_stock(*, product: Product, in_stock: bool) -> bool:
+    """Mark a product in or out of stock; coming back in stamps `restocked_at`.
+
+    Returns True when the product came back in stock (favourites may be waiting for it).
+    A conditional UPDATE: two stock feeds saying "back in stock" at once stamp it once.
+    """
+    if in_stock:
+        came_back = Product.objects.filter(pk=product.pk, in_stock=False).update(
+            in_stock=True, restocked_at=timezone.now()
+        )
+    else:
+        came_back = 0
+        Product.objects.filter(pk=product.pk).update(in_stock=False)
+    product.refresh_from_db(fields=["in_stock", "restocked_at"])
+    return bool(came_back)
