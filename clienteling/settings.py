@@ -239,6 +239,17 @@ SPECTACULAR_SETTINGS = {
 # How many items one bulk request may carry (orders, customers or events).
 API_BULK_MAX_ITEMS = env.int("API_BULK_MAX_ITEMS", default=2000)
 
+# --- Reasons to contact -----------------------------------------------------------
+# At most this many reasons per client reach an associate's Today in any 7 days
+# (contacts already made that week count too): associates are frugal, clients not spammed.
+REASONS_MAX_PER_CLIENT_PER_WEEK = env.int("REASONS_MAX_PER_CLIENT_PER_WEEK", default=1)
+# A purchase at least this big (in the store's currency) earns a personal thank-you.
+REASONS_THANK_YOU_MIN_TOTAL = env.int("REASONS_THANK_YOU_MIN_TOTAL", default=300)
+# Birthdays and anniversaries show this many days ahead.
+REASONS_OCCASION_LEAD_DAYS = env.int("REASONS_OCCASION_LEAD_DAYS", default=7)
+# A consumable shows this many days before it is expected to run out.
+REASONS_REPLENISH_LEAD_DAYS = env.int("REASONS_REPLENISH_LEAD_DAYS", default=7)
+
 # --- Celery ---------------------------------------------------------------------
 # The embedded default is kombu's filesystem transport: no server to run for the demo.
 CELERY_BROKER_URL = _required("CELERY_BROKER_URL", "filesystem://")
@@ -268,6 +279,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Every hour at a quarter past: open new reasons to contact, close those that ended.
+    "reasons-refresh-hourly": {
+        "task": "customers.tasks.reasons_refresh_all",
+        "schedule": crontab(minute=15),
+    },
     # Every night at 03:30, make thumbnails for any product image that lacks them
     # (a safety net for uploads whose after-commit task never ran).
     "catalog-thumbnails-sweep": {

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_GET
 
 from clienteling.http import HtmxHttpRequest
 from clienteling.stores.access import request_staff
-from customers.models import Customer, Order, Reason
+from customers.models import Customer, Order
+from customers.selectors import reasons_for_today
 
 RECENT_PURCHASE_DAYS = 7
 RECENT_PURCHASE_LIMIT = 10
@@ -34,12 +35,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             store=store,
             local_now=timezone.localtime(now, store.zone),
             book_size=Customer.objects.assigned_to(staff).count(),
-            reasons=list(
-                Reason.objects.due()
-                .for_associate(staff)
-                .select_related("customer", "product")
-                .order_by("-score", "due_on", "pk")[:TODAY_REASON_LIMIT]
-            ),
+            reasons=reasons_for_today(staff=staff, limit=TODAY_REASON_LIMIT),
             recent_orders=list(
                 Order.objects.filter(customer__assigned_associate=staff, placed_at__gte=since)
                 .counted()

@@ -106,6 +106,8 @@ class Customer(models.Model):
         max_length=64, blank=True, help_text="Empty means the home store's time zone."
     )
     tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.MEMBER)
+    # When the client reached their current tier (a milestone worth a thank-you).
+    tier_since = models.DateTimeField(null=True, blank=True)
     # Kept current by customers.services.customer_refresh_totals after every order write.
     lifetime_value = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     order_count = models.PositiveIntegerField(default=0)
@@ -637,6 +639,7 @@ class Reason(models.Model):
         DONE = "done", "Done"
         SNOOZED = "snoozed", "Snoozed"
         DISMISSED = "dismissed", "Dismissed"
+        RESOLVED = "resolved", "Closed by itself"
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reasons")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -652,11 +655,14 @@ class Reason(models.Model):
     )
     why = models.CharField(max_length=300, help_text="One sentence an associate understands.")
     due_on = models.DateField(default=timezone.localdate)
+    # After this day the moment has passed and the reason closes by itself.
+    expires_on = models.DateField(null=True, blank=True)
     # 0-100, and its parts (value, urgency, likelihood to respond) so Today can explain the order.
     score = models.PositiveSmallIntegerField(default=50)
     score_parts = models.JSONField(default=dict, blank=True)
     snoozed_until = models.DateField(null=True, blank=True)
-    dismissed_reason = models.CharField(max_length=200, blank=True)
+    # Why it was dismissed by a person, or what ended it when it closed by itself.
+    closed_note = models.CharField(max_length=200, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -683,7 +689,7 @@ class Reason(models.Model):
                 name="reason_snooze_has_date",
             ),
             models.CheckConstraint(
-                condition=~Q(state="dismissed") | ~Q(dismissed_reason=""),
+                condition=~Q(state__in=["dismissed", "resolved"]) | ~Q(closed_note=""),
                 name="reason_dismissal_says_why",
             ),
             models.CheckConstraint(condition=Q(score__lte=100), name="reason_score_at_most_100"),
@@ -758,8 +764,12 @@ class Recommendation(models.Model):
         ordering = ["customer", "rank"]
         indexes = [models.Index(fields=["customer", "rank"])]
         constraints = [
-            models.UniqueConstraint(fields=["customer", "product"], name="recommendation_one_per_product"),
-            models.UniqueConstraint(fields=["customer", "rank"], name="recommendation_one_per_rank"),
+            models.UniqueConstraint(
+                fields=["customer", "product"], name="recommendation_one_per_product"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "rank"], name="recommendation_one_per_rank"
+            ),
         ]
 
     def __str__(self) -> str:

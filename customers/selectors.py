@@ -6,16 +6,26 @@ import datetime
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, Window
+from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 from django.utils import timezone
 
 from clienteling.stores.models import StaffMember
 
-from .models import ConsentEvent, ContactChannel, Customer, EngagementEvent, Order, OrderLine
+from .models import (
+    ConsentEvent,
+    Contact,
+    ContactChannel,
+    Customer,
+    EngagementEvent,
+    Order,
+    OrderLine,
+    Reason,
+)
 
 PHONE_LIKE = re.compile(r"^[\d\s()+\-./]+$")
 
@@ -205,3 +215,41 @@ def message_channel_blocks(customer: Customer, badges: list[ConsentBadge]) -> di
         elif badge.state == "unknown":
             blocks[channel] = f"Never asked about {name}: ask first."
     return blocks
+
+
+def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
+    """The reasons an associate sees on Today, best first, frugally.
+
+    Each client shows at most REASONS_MAX_PER_CLIENT_PER_WEEK reasons, minus the contacts
+    they already had in the last 7 days: a client called on Monday does not come back on
+    Wednesday for another reason. One query: a window function ranks each client's
+    reasons and the filter on it runs in the database.
+    """
+    cap = settings.REASONS_MAX_PER_CLIENT_PER_WEEK
+    week_ago = timezone.now() - datetime.timedelta(days=7)
+    recent_contacts = (
+        Contact.objects.filter(
+            customer=OuterRef("customer_id"),
+            occurred_at__gte=week_ago,
+            direction=Contact.Direction.OUTBOUND,
+        )
+        .order_by()
+        .values("customer")
+        .annotate(count=Count("pk"))
+        .values("count")[:1]
+    )
+    return list(
+        Reason.objects.due()
+        .for_associate(staff)
+        .annotate(
+            client_rank=Window(
+                RowNumber(),
+                partition_by=[F("customer_id")],
+                order_by=[F("score").desc(), F("due_on").asc(), F("pk").asc()],
+            ),
+            contacted=Coalesce(Subquery(recent_contacts), Value(0)),
+        )
+        .filter(client_rank__lte=Value(cap) - F("contacted"))
+        .select_related("customer", "product")
+        .order_by("-score", "due_on", "pk")[:limit]
+    )

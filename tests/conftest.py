@@ -89,12 +89,25 @@ def celery_worker(transactional_db):
     committed data: this fixture pulls in `transactional_db`.
     """
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+    from django.db import connections
 
     from clienteling.celery import app
 
+    def close_worker_connections(**kwargs):
+        # Runs in the worker's thread: its connections would otherwise outlive the test
+        # and keep the test database from being dropped.
+        connections.close_all()
+
+    task_postrun.connect(close_worker_connections, weak=False)
     app.control.purge()  # nothing left over from an earlier run
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
-        yield worker
+    try:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=10
+        ) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(close_worker_connections)
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1):

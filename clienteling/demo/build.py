@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from clienteling.catalog.models import Product
 from clienteling.stores.models import Store
-from customers.models import Customer, Order
-from customers.services import customer_refresh_totals
+from customers.models import Customer, Order, Reason
+from customers.services import customer_refresh_totals, reasons_refresh
 
 from . import data
 from .catalog import build_catalog
@@ -282,6 +282,9 @@ def build(
                     # Back to Django's default for the rest of the caller's transaction.
                     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             loader.reset_sequences(ID_MODELS)
+        with _phase(result, "reasons to contact", stdout):
+            # What Today shows on the first morning: the same engine beat runs hourly.
+            reasons_refresh(today=today)
 
     result.counts = {
         "stores": len(team.stores),
@@ -290,4 +293,5 @@ def build(
     }
     for model, _, key in TABLES:
         result.counts[key] = loader.rows_written.get(model._meta.label, 0)
+    result.counts["open reasons"] = Reason.objects.filter(state=Reason.State.OPEN).count()
     return result

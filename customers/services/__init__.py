@@ -20,6 +20,7 @@ from .ingest import (
 from .notes import note_add, note_set_pinned, note_update
 from .orders import order_update_alteration, order_update_shipment
 from .profile import contact_preferences_set, preferences_replace, situation_set, sizes_set
+from .reasons import reasons_refresh, reasons_refresh_after_commit
 from .totals import customer_refresh_totals
 
 __all__ = [
@@ -46,6 +47,8 @@ __all__ = [
     "preferences_replace",
     "reason_close",
     "reason_snooze",
+    "reasons_refresh",
+    "reasons_refresh_after_commit",
     "situation_set",
     "sizes_set",
 ]

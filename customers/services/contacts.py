@@ -20,7 +20,7 @@ def reason_close(
     reason: Reason,
     by: AbstractBaseUser | None,
     state: str = Reason.State.DONE,
-    dismissed_reason: str = "",
+    closed_note: str = "",
 ) -> bool:
     """Close an open (or snoozed) reason; return False if it was already closed.
 
@@ -28,9 +28,9 @@ def reason_close(
     """
     if state not in (Reason.State.DONE, Reason.State.DISMISSED):
         raise ApplicationError("A reason closes as done or dismissed.", field="state")
-    if state == Reason.State.DISMISSED and not dismissed_reason.strip():
+    if state == Reason.State.DISMISSED and not closed_note.strip():
         raise ApplicationError(
-            "Say why you dismiss it, so the next person knows.", field="dismissed_reason"
+            "Say why you dismiss it, so the next person knows.", field="closed_note"
         )
     updated = Reason.objects.filter(
         pk=reason.pk, state__in=[Reason.State.OPEN, Reason.State.SNOOZED]
@@ -38,7 +38,7 @@ def reason_close(
         state=state,
         closed_at=timezone.now(),
         closed_by=by,
-        dismissed_reason=dismissed_reason.strip(),
+        closed_note=closed_note.strip(),
     )
     return updated == 1
 

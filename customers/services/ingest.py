@@ -23,6 +23,7 @@ from clienteling.catalog.models import Product
 from clienteling.stores.models import StaffMember, Store
 
 from ..models import ConsentEvent, Customer, EngagementEvent, Order, OrderLine, Source
+from .reasons import reasons_refresh_after_commit
 from .totals import customer_refresh_totals
 
 # Which Customer field holds the id a source system knows the client by.
@@ -362,6 +363,7 @@ def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResul
         for line_count, order_ids in orders_by_line_count.items():
             OrderLine.objects.filter(order_id__in=order_ids, line_number__gt=line_count).delete()
         customer_refresh_totals(customer_ids=touched_customers)
+        reasons_refresh_after_commit(touched_customers)
 
     for index, item, order in orders:
         result.saved.append(
@@ -419,5 +421,7 @@ def engagement_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> Ingest
                 )
             )
     # ignore_conflicts: a concurrent push of the same events must not fail this one.
-    EngagementEvent.objects.bulk_create(events, batch_size=2000, ignore_conflicts=True)
+    with transaction.atomic():
+        EngagementEvent.objects.bulk_create(events, batch_size=2000, ignore_conflicts=True)
+        reasons_refresh_after_commit({event.customer_id for event in events})
     return result.sorted()

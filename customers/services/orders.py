@@ -8,6 +8,7 @@ from django.utils import timezone
 from clienteling.errors import ApplicationError
 
 from ..models import Order
+from .reasons import reasons_refresh_after_commit
 
 
 @transaction.atomic
@@ -45,6 +46,7 @@ def order_update_shipment(
             "updated_at",
         ]
     )
+    reasons_refresh_after_commit({order.customer_id})
     return order
 
 
@@ -62,4 +64,5 @@ def order_update_alteration(
     if ready_on is not None:
         order.alteration_ready_on = ready_on
     order.save(update_fields=["alteration_status", "alteration_ready_on", "updated_at"])
+    reasons_refresh_after_commit({order.customer_id})
     return order

@@ -16,6 +16,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from ..models import TIER_THRESHOLDS, Customer, Order
 
@@ -26,7 +27,8 @@ def customer_refresh_totals(*, customer_ids: Iterable[int]) -> int:
     Set-based: two UPDATE statements for any number of clients, computed from the
     orders that count (not cancelled or returned), so repeating it changes nothing.
     Tier follows lifetime value (TIER_THRESHOLDS); it is set in a second statement
-    because SQL evaluates every SET expression against the row as it was.
+    because SQL evaluates every SET expression against the row as it was, and only where
+    it changes, stamping `tier_since`.
     """
     ids = list(customer_ids)
     if not ids:
@@ -45,13 +47,15 @@ def customer_refresh_totals(*, customer_ids: Iterable[int]) -> int:
         first_purchase_at=aggregate(Min("placed_at")),
         last_purchase_at=aggregate(Max("placed_at")),
     )
-    Customer.objects.filter(pk__in=ids).update(
-        tier=Case(
-            *[
-                When(lifetime_value__gte=threshold, then=Value(tier))
-                for tier, threshold in TIER_THRESHOLDS
-            ],
-            default=Value(Customer.Tier.MEMBER),
-        )
+    tier = Case(
+        *[
+            When(lifetime_value__gte=threshold, then=Value(tier))
+            for tier, threshold in TIER_THRESHOLDS
+        ],
+        default=Value(Customer.Tier.MEMBER),
+    )
+    # Only clients whose tier changes get a new tier_since: the milestone reason reads it.
+    Customer.objects.filter(pk__in=ids).exclude(tier=tier).update(
+        tier=tier, tier_since=timezone.now()
     )
     return updated

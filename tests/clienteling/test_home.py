@@ -132,9 +132,39 @@ def test_today_lists_my_clients_open_reasons_by_score_with_the_why(
     )
     client.force_login(associate.user)
 
+    other = CustomerFactory(first_name="Maya", home_store=store, assigned_associate=associate)
+    ReasonFactory(customer=other, kind="welcome", why="First purchase by Maya.", score=60)
+
     body = client.get("/").content.decode()
 
-    assert body.index("Her boots shipped today.") < body.index("Birthday on Friday.")
-    for absent in ("Done already.", "Not due yet.", "Someone else's."):
+    assert body.index("Her boots shipped today.") < body.index("First purchase by Maya.")
+    # One reason per client a week: Claire's birthday waits behind her parcel.
+    for absent in ("Birthday on Friday.", "Done already.", "Not due yet.", "Someone else's."):
         assert absent not in body
     assert "value 30, urgency 20, likelihood 10" in body
+
+
+def test_today_holds_back_clients_already_contacted_this_week(client, associate, store, settings):
+    from tests.factories import ContactFactory, ReasonFactory
+
+    settings.REASONS_MAX_PER_CLIENT_PER_WEEK = 2
+    claire = CustomerFactory(first_name="Claire", home_store=store, assigned_associate=associate)
+    ReasonFactory(customer=claire, why="First reason.", score=80)
+    ReasonFactory(customer=claire, kind="birthday", why="Second reason.", score=70)
+    client.force_login(associate.user)
+    body = client.get("/").content.decode()
+    assert "First reason." in body and "Second reason." in body
+
+    ContactFactory(
+        customer=claire,
+        staff=associate.user,
+        occurred_at=timezone.now() - datetime.timedelta(days=2),
+    )
+    body = client.get("/").content.decode()
+    assert "First reason." in body and "Second reason." not in body
+    ContactFactory(
+        customer=claire,
+        staff=associate.user,
+        occurred_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    assert "First reason." not in client.get("/").content.decode()

@@ -1,0 +1,770 @@
+"""The reasons engine: set-based refreshes that open and close reasons to get in touch.
+
+Each kind has two halves:
+- candidates: one query (or one per chunk of clients) finds who has this reason today,
+  and yields a Candidate with the sentence that says why;
+- resolution: one UPDATE closes the open reasons whose cause has ended (the parcel
+  arrived, the client bought again), recording what ended it.
+
+Opening is idempotent: a (kind, client, source) that ever had a reason never gets a
+second one, whatever its state, so a dismissed birthday stays dismissed and a refresh
+run twice changes nothing. Every refresh is bounded in memory: candidates stream from
+the database and are written in batches.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+
+from clienteling.catalog.models import Product
+
+from ..models import (
+    TIER_THRESHOLDS,
+    Customer,
+    EngagementEvent,
+    Order,
+    OrderLine,
+    Preference,
+    Reason,
+    Size,
+)
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+# Clients per aggregate query when judging drift: bounds memory at ~3 small ints per client.
+DRIFT_CHUNK = 20_000
+
+Kind = Reason.Kind
+
+# How pressing each kind is, out of 35: the "urgency" part of the score.
+URGENCY = {
+    Kind.SIGNED_UP: 35,
+    Kind.ALTERATION_READY: 30,
+    Kind.BIRTHDAY: 28,
+    Kind.ORDER_SHIPPED: 25,
+    Kind.REPLENISHMENT: 25,
+    Kind.BACK_IN_STOCK: 25,
+    Kind.WELCOME: 24,
+    Kind.THANK_YOU: 22,
+    Kind.ANNIVERSARY: 20,
+    Kind.DRIFTING: 20,
+    Kind.MILESTONE: 18,
+    Kind.SECOND_PURCHASE: 15,
+    Kind.NEW_ARRIVAL: 12,
+    Kind.APPOINTMENT_FOLLOW_UP: 22,
+}
+# What the relationship is worth, out of 40: the "value" part.
+TIER_VALUE = {"platinum": 40, "gold": 30, "silver": 20, "member": 10}
+ENGAGED_KINDS = [
+    EngagementEvent.Kind.EMAIL_OPEN,
+    EngagementEvent.Kind.EMAIL_CLICK,
+    EngagementEvent.Kind.SITE_VISIT,
+    EngagementEvent.Kind.APP_OPEN,
+    EngagementEvent.Kind.FAVOURITE,
+]
+KEPT = ~Q(status__in=[Order.Status.CANCELLED, Order.Status.RETURNED])
+
+
+@dataclass(frozen=True)
+class Candidate:
+    customer_id: int
+    source_key: str
+    why: str
+    due_on: datetime.date
+    expires_on: datetime.date | None = None
+    order_id: int | None = None
+    product_id: int | None = None
+
+
+def _start(day: datetime.date) -> datetime.datetime:
+    """Midnight at the start of `day` in the current time zone."""
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def _local(moment: datetime.datetime) -> datetime.date:
+    return timezone.localtime(moment).date()
+
+
+def _money(amount: Decimal) -> str:
+    return f"${amount:,.0f}"
+
+
+def _scoped(
+    queryset: QuerySet, customer_ids: set[int] | None, field: str = "customer_id"
+) -> QuerySet:
+    return queryset if customer_ids is None else queryset.filter(**{f"{field}__in": customer_ids})
+
+
+def score_reason(
+    kind: str, tier: str, last_engaged: datetime.datetime | None, now: datetime.datetime
+) -> tuple[int, dict]:
+    """Score 0-100 from three parts a person can read: value, urgency, likelihood to respond."""
+    value = TIER_VALUE.get(tier, 10)
+    urgency = URGENCY.get(kind, 15)
+    if last_engaged and now - last_engaged <= datetime.timedelta(days=30):
+        likelihood = 25
+    elif last_engaged and now - last_engaged <= datetime.timedelta(days=90):
+        likelihood = 15
+    else:
+        likelihood = 5
+    return min(100, value + urgency + likelihood), {
+        "value": value,
+        "urgency": urgency,
+        "likelihood": likelihood,
+    }
+
+
+def _open(kind: str, candidates: Iterable[Candidate]) -> int:
+    """Write the candidates that never had a reason of this kind and source; return how many."""
+    created = 0
+    now = timezone.now()
+    iterator = iter(candidates)
+    while batch := list(itertools.islice(iterator, BATCH_SIZE)):
+        customer_ids = {candidate.customer_id for candidate in batch}
+        seen = set(
+            Reason.objects.filter(kind=kind, customer_id__in=customer_ids).values_list(
+                "customer_id", "source_key"
+            )
+        )
+        fresh = []
+        for candidate in batch:
+            key = (candidate.customer_id, candidate.source_key)
+            if key not in seen:
+                seen.add(key)
+                fresh.append(candidate)
+        if not fresh:
+            continue
+        ids = {candidate.customer_id for candidate in fresh}
+        tiers = dict(Customer.objects.filter(pk__in=ids).values_list("pk", "tier"))
+        engaged = dict(
+            EngagementEvent.objects.filter(
+                customer_id__in=ids, occurred_at__gte=now - datetime.timedelta(days=90)
+            )
+            .values("customer_id")
+            .annotate(last=Max("occurred_at"))
+            .values_list("customer_id", "last")
+        )
+        rows = []
+        for candidate in fresh:
+            score, parts = score_reason(
+                kind,
+                tiers.get(candidate.customer_id, "member"),
+                engaged.get(candidate.customer_id),
+                now,
+            )
+            rows.append(
+                Reason(
+                    customer_id=candidate.customer_id,
+                    kind=kind,
+                    source_key=candidate.source_key,
+                    why=candidate.why[:300],
+                    due_on=candidate.due_on,
+                    expires_on=candidate.expires_on,
+                    order_id=candidate.order_id,
+                    product_id=candidate.product_id,
+                    score=score,
+                    score_parts=parts,
+                )
+            )
+        # ignore_conflicts: a concurrent refresh may have opened the same reason meanwhile.
+        Reason.objects.bulk_create(rows, ignore_conflicts=True)
+        created += len(rows)
+    return created
+
+
+def _resolve(queryset: QuerySet, note: str) -> int:
+    """Close, as "closed by itself", the open reasons in `queryset`, saying what ended them."""
+    return queryset.filter(state__in=[Reason.State.OPEN, Reason.State.SNOOZED]).update(
+        state=Reason.State.RESOLVED, closed_note=note, closed_at=timezone.now()
+    )
+
+
+# --- Orders: shipped, alteration ready, thank-you ------------------------------------------
+
+
+def _order_shipped(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate]:
+    orders = _scoped(
+        Order.objects.filter(
+            shipment_status=Order.ShipmentStatus.SHIPPED,
+            shipped_at__gte=_start(today - datetime.timedelta(days=3)),
+        ),
+        scope,
+    ).values("pk", "customer_id", "customer__first_name", "shipped_at", "total", "channel")
+    labels = dict(Order.SalesChannel.choices)
+    for order in orders.iterator(chunk_size=BATCH_SIZE):
+        shipped = _local(order["shipped_at"])
+        yield Candidate(
+            customer_id=order["customer_id"],
+            source_key=f"order:{order['pk']}",
+            order_id=order["pk"],
+            why=(
+                f"{order['customer__first_name']}'s {labels[order['channel']].lower()} order "
+                f"({_money(order['total'])}) shipped on {shipped:%a %d %b}: ask how it fits when it arrives."
+            ),
+            due_on=shipped,
+            expires_on=shipped + datetime.timedelta(days=10),
+        )
+
+
+def _order_shipped_resolve(today: datetime.date, scope: set[int] | None) -> int:
+    arrived = Reason.objects.filter(
+        kind=Kind.ORDER_SHIPPED,
+        order__shipment_status__in=[
+            Order.ShipmentStatus.DELIVERED,
+            Order.ShipmentStatus.COLLECTED,
+            Order.ShipmentStatus.RETURNED,
+        ],
+    )
+    return _resolve(_scoped(arrived, scope), "The parcel arrived.")
+
+
+def _alteration_ready(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate]:
+    orders = _scoped(
+        Order.objects.filter(alteration_status=Order.AlterationStatus.READY), scope
+    ).values("pk", "customer_id", "customer__first_name", "alteration_ready_on")
+    for order in orders.iterator(chunk_size=BATCH_SIZE):
+        ready = order["alteration_ready_on"]
+        yield Candidate(
+            customer_id=order["customer_id"],
+            source_key=f"order:{order['pk']}",
+            order_id=order["pk"],
+            why=f"{order['customer__first_name']}'s alteration is ready since {ready:%a %d %b}: invite them to collect it.",
+            due_on=ready,
+        )
+
+
+def _alteration_ready_resolve(today: datetime.date, scope: set[int] | None) -> int:
+    collected = Reason.objects.filter(kind=Kind.ALTERATION_READY).exclude(
+        order__alteration_status=Order.AlterationStatus.READY
+    )
+    return _resolve(_scoped(collected, scope), "The alteration was collected.")
+
+
+def _thank_you(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate]:
+    orders = _scoped(
+        Order.objects.filter(KEPT).filter(
+            total__gte=settings.REASONS_THANK_YOU_MIN_TOTAL,
+            placed_at__gte=_start(today - datetime.timedelta(days=3)),
+            placed_at__lt=_start(today + datetime.timedelta(days=1)),
+        ),
+        scope,
+    ).values(
+        "pk", "customer_id", "customer__first_name", "placed_at", "total", "channel", "store__name"
+    )
+    for order in orders.iterator(chunk_size=BATCH_SIZE):
+        placed = _local(order["placed_at"])
+        where = (
+            f"at {order['store__name']}"
+            if order["channel"] == Order.SalesChannel.STORE
+            else ("online" if order["channel"] == Order.SalesChannel.ONLINE else "in the app")
+        )
+        yield Candidate(
+            customer_id=order["customer_id"],
+            source_key=f"order:{order['pk']}",
+            order_id=order["pk"],
+            why=f"{order['customer__first_name']} spent {_money(order['total'])} {where} on {placed:%a %d %b}: a personal thank-you.",
+            due_on=placed + datetime.timedelta(days=1),
+            expires_on=placed + datetime.timedelta(days=14),
+        )
+
+
+# --- Clients: welcome, second purchase, occasions, milestone ------------------------------
+
+
+def _welcome(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate]:
+    clients = _scoped(
+        Customer.objects.filter(first_purchase_at__gte=_start(today - datetime.timedelta(days=14))),
+        scope,
+        "pk",
+    ).values("pk", "first_name", "first_purchase_at")
+    for client in clients.iterator(chunk_size=BATCH_SIZE):
+        first = _local(client["first_purchase_at"])
+        yield Candidate(
+            customer_id=client["pk"],
+            source_key=f"first:{first.isoformat()}",
+            why=f"{client['first_name']} made their first purchase on {first:%a %d %b}: welcome them personally.",
+            due_on=first,
+            expires_on=first + datetime.timedelta(days=30),
+        )
+
+
+def _second_purchase(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate]:
+    clients = _scoped(
+        Customer.objects.filter(
+            order_count=1,
+            first_purchase_at__lt=_start(today - datetime.timedelta(days=29)),
+            first_purchase_at__gte=_start(today - datetime.timedelta(days=60)),
+        ),
+        scope,
+        "pk",
+    ).values("pk", "first_name", "first_purchase_at")
+    for client in clients.iterator(chunk_size=BATCH_SIZE):
+        first = _local(client["first_purchase_at"])
+        days = (today - first).days
+        yield Candidate(
+            customer_id=client["pk"],
+            source_key=f"second:{first.isoformat()}",
+            why=f"Only one purchase so far, {days} days ago: a personal nudge could bring {client['first_name']} back.",
+            due_on=today,
+            expires_on=first + datetime.timedelta(days=75),
+        )
+
+
+def _second_purchase_resolve(today: datetime.date, scope: set[int] | None) -> int:
+    bought = Reason.objects.filter(kind=Kind.SECOND_PURCHASE, customer__order_count__gte=2)
+    return _resolve(_scoped(bought, scope), "Bought a second time.")
+
+
+def _occasion(
+    field: str, kind: str, label: str
+) -> Callable[[datetime.date, set[int] | None], Iterator[Candidate]]:
+    def candidates(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate]:
+        days = [
+            today + datetime.timedelta(days=n)
+            for n in range(settings.REASONS_OCCASION_LEAD_DAYS + 1)
+        ]
+        condition = Q()
+        for day in days:
+            condition |= Q(**{f"{field}__month": day.month, f"{field}__day": day.day})
+            if (day.month, day.day) == (2, 28) and not _is_leap(day.year):
+                condition |= Q(
+                    **{f"{field}__month": 2, f"{field}__day": 29}
+                )  # celebrated on the 28th
+        clients = _scoped(Customer.objects.filter(condition), scope, "pk").values(
+            "pk", "first_name", field
+        )
+        for client in clients.iterator(chunk_size=BATCH_SIZE):
+            occurrence = _next_occurrence(client[field], today)
+            when = (
+                "today"
+                if occurrence == today
+                else f"in {(occurrence - today).days} day{'s' if (occurrence - today).days > 1 else ''}"
+            )
+            yield Candidate(
+                customer_id=client["pk"],
+                source_key=f"{field}:{occurrence.year}",
+                why=f"{client['first_name']}'s {label} is on {occurrence:%A %d %B} ({when}).",
+                due_on=today,
+                expires_on=occurrence,
+            )
+
+    return candidates
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _next_occurrence(date: datetime.date, today: datetime.date) -> datetime.date:
+    for year in (today.year, today.year + 1):
+        day = 28 if (date.month, date.day) == (2, 29) and not _is_leap(year) else date.day
+        occurrence = datetime.date(year, date.month, day)
+        if occurrence >= today:
+            return occurrence
+    raise ValueError(date)  # unreachable: next year always qualifies
+
+
+def _milestone(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate]:
+    """Clients whose tier changed this week because of what they bought this week.
+
+    The second half matters: a bulk import of years of history changes everyone's tier
+    at once, and none of them "just became" anything.
+    """
+    week = _start(today - datetime.timedelta(days=7))
+    clients = list(
+        _scoped(
+            Customer.objects.filter(
+                tier__in=[Customer.Tier.SILVER, Customer.Tier.GOLD, Customer.Tier.PLATINUM],
+                tier_since__gte=week,
+                order_count__gte=2,
+            ),
+            scope,
+            "pk",
+        ).values("pk", "first_name", "tier", "lifetime_value", "tier_since")
+    )
+    recent_spend = dict(
+        Order.objects.filter(KEPT)
+        .filter(customer_id__in=[client["pk"] for client in clients], placed_at__gte=week)
+        .values("customer_id")
+        .annotate(spent=Sum("total"))
+        .values_list("customer_id", "spent")
+    )
+    thresholds = dict(TIER_THRESHOLDS)
+    labels = dict(Customer.Tier.choices)
+    for client in clients:
+        before = client["lifetime_value"] - recent_spend.get(client["pk"], Decimal("0"))
+        if before >= thresholds[client["tier"]]:
+            continue  # already there before this week's purchases
+        since = _local(client["tier_since"])
+        yield Candidate(
+            customer_id=client["pk"],
+            source_key=f"tier:{client['tier']}",
+            why=(
+                f"{client['first_name']} just became {labels[client['tier']]} "
+                f"({_money(client['lifetime_value'])} with us): thank them for their loyalty."
+            ),
+            due_on=since,
+            expires_on=since + datetime.timedelta(days=30),
+        )
+
+
+# --- Products: replenishment, back in stock, new arrivals --------------------------------
+
+
+def _later_purchase(product_ref: str, customer_ref: str, placed_ref: str) -> Exists:
+    """A kept purchase of the same product by the same client after the given moment."""
+    return Exists(
+        OrderLine.objects.filter(
+            product_id=OuterRef(product_ref),
+            order__customer_id=OuterRef(customer_ref),
+            order__placed_at__gt=OuterRef(placed_ref),
+        ).exclude(order__status__in=[Order.Status.CANCELLED, Order.Status.RETURNED])
+    )
+
+
+def _replenishment(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate]:
+    lead = settings.REASONS_REPLENISH_LEAD_DAYS
+    lines = (
+        _scoped(
+            OrderLine.objects.filter(
+                product__replenish_after_days__isnull=False,
+                order__placed_at__gte=_start(today - datetime.timedelta(days=400)),
+            ).exclude(order__status__in=[Order.Status.CANCELLED, Order.Status.RETURNED]),
+            scope,
+            "order__customer_id",
+        )
+        .annotate(
+            bought_again=_later_purchase("product_id", "order__customer_id", "order__placed_at")
+        )
+        .filter(bought_again=False)
+        .values(
+            "pk",
+            "order_id",
+            "order__customer_id",
+            "order__customer__first_name",
+            "order__placed_at",
+            "quantity",
+            "product_id",
+            "product__name",
+            "product__replenish_after_days",
+        )
+    )
+    for line in lines.iterator(chunk_size=BATCH_SIZE):
+        bought = _local(line["order__placed_at"])
+        lasts = line["product__replenish_after_days"] * line["quantity"]
+        runs_out = bought + datetime.timedelta(days=lasts)
+        if not (
+            runs_out - datetime.timedelta(days=lead)
+            <= today
+            <= runs_out + datetime.timedelta(days=21)
+        ):
+            continue
+        quantity = f" ({line['quantity']})" if line["quantity"] > 1 else ""
+        yield Candidate(
+            customer_id=line["order__customer_id"],
+            source_key=f"line:{line['pk']}",
+            order_id=line["order_id"],
+            product_id=line["product_id"],
+            why=(
+                f"{line['order__customer__first_name']} bought {line['product__name']}{quantity} on {bought:%d %b}: "
+                f"it lasts about {lasts} days, so it runs out around {runs_out:%a %d %b}."
+            ),
+            due_on=runs_out - datetime.timedelta(days=lead),
+            expires_on=runs_out + datetime.timedelta(days=21),
+        )
+
+
+def _replenishment_resolve(today: datetime.date, scope: set[int] | None) -> int:
+    bought = Reason.objects.filter(kind=Kind.REPLENISHMENT).filter(
+        _later_purchase("product_id", "customer_id", "order__placed_at")
+    )
+    return _resolve(_scoped(bought, scope), "Bought it again.")
+
+
+def _back_in_stock(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate]:
+    favourites = (
+        _scoped(
+            EngagementEvent.objects.filter(
+                kind=EngagementEvent.Kind.FAVOURITE,
+                product__in_stock=True,
+                product__is_active=True,
+                product__restocked_at__gte=_start(today - datetime.timedelta(days=7)),
+                product__restocked_at__gt=F("occurred_at"),
+            ),
+            scope,
+        )
+        .annotate(bought=_later_purchase("product_id", "customer_id", "occurred_at"))
+        .filter(bought=False)
+        .values(
+            "customer_id",
+            "customer__first_name",
+            "product_id",
+            "product__name",
+            "product__restocked_at",
+            "occurred_at",
+        )
+    )
+    for favourite in favourites.iterator(chunk_size=BATCH_SIZE):
+        restocked = _local(favourite["product__restocked_at"])
+        yield Candidate(
+            customer_id=favourite["customer_id"],
+            source_key=f"restock:{favourite['product_id']}:{restocked.isoformat()}",
+            product_id=favourite["product_id"],
+            why=(
+                f"{favourite['product__name']}, which {favourite['customer__first_name']} saved as a favourite "
+                f"on {_local(favourite['occurred_at']):%d %b}, is back in stock."
+            ),
+            due_on=restocked,
+            expires_on=restocked + datetime.timedelta(days=14),
+        )
+
+
+def _product_gone_resolve(kind: str) -> Callable[[datetime.date, set[int] | None], int]:
+    def resolve(today: datetime.date, scope: set[int] | None) -> int:
+        gone = Reason.objects.filter(kind=kind).filter(
+            Q(product__in_stock=False) | Q(product__is_active=False)
+        )
+        return _resolve(_scoped(gone, scope), "Out of stock again.")
+
+    return resolve
+
+
+def _new_arrival(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate]:
+    """New products of a brand the client loves, in a category where we know their size
+    and that size is offered. At most one per client (the newest): frugal, not a catalogue."""
+    arrivals = list(
+        Product.objects.in_stock()
+        .filter(arrived_at__gte=today - datetime.timedelta(days=14), arrived_at__lte=today)
+        .order_by("-arrived_at", "pk")
+        .values("pk", "name", "brand_id", "brand__name", "category_id", "sizes", "arrived_at")
+    )
+    if not arrivals:
+        return
+    brand_ids = {product["brand_id"] for product in arrivals}
+    fans = _scoped(
+        Preference.objects.filter(
+            kind=Preference.Kind.BRAND, sentiment=Preference.Sentiment.LIKE, brand_id__in=brand_ids
+        ),
+        scope,
+    ).values_list("customer_id", "brand_id", "customer__first_name")
+    iterator = fans.iterator(chunk_size=BATCH_SIZE)
+    while chunk := list(itertools.islice(iterator, BATCH_SIZE)):
+        customer_ids = {customer_id for customer_id, _, _ in chunk}
+        sizes: dict[tuple[int, int], str] = {
+            (customer_id, category_id): size
+            for customer_id, category_id, size in Size.objects.filter(
+                customer_id__in=customer_ids
+            ).values_list("customer_id", "category_id", "size")
+        }
+        owned = set(
+            OrderLine.objects.filter(
+                order__customer_id__in=customer_ids,
+                product_id__in=[product["pk"] for product in arrivals],
+            ).values_list("order__customer_id", "product_id")
+        )
+        offered: set[int] = set()
+        for customer_id, brand_id, first_name in chunk:
+            if customer_id in offered:
+                continue
+            for product in arrivals:
+                size = sizes.get((customer_id, product["category_id"]))
+                if product["brand_id"] != brand_id or not size or size not in product["sizes"]:
+                    continue
+                if (customer_id, product["pk"]) in owned:
+                    continue
+                offered.add(customer_id)
+                yield Candidate(
+                    customer_id=customer_id,
+                    source_key=f"product:{product['pk']}",
+                    product_id=product["pk"],
+                    why=(
+                        f"New from {product['brand__name']}, a brand {first_name} loves: {product['name']} "
+                        f"arrived {product['arrived_at']:%d %b}, in their size {size}."
+                    ),
+                    due_on=today,
+                    expires_on=today + datetime.timedelta(days=21),
+                )
+                break
+
+
+# --- Drifting away, judged against the client's own history -------------------------------
+
+
+@dataclass(frozen=True)
+class Drift:
+    recent_engaged: int
+    usual_engaged: float
+    recent_orders: int
+    usual_orders: float
+    recent_carts: int
+    usual_carts: float
+
+    @property
+    def signals(self) -> list[str]:
+        found = []
+        # Only a habit that was there can fade: at least 3 interactions a quarter before.
+        if self.usual_engaged >= 3 and self.recent_engaged < 0.5 * self.usual_engaged:
+            found.append(
+                f"opened, clicked or visited {self.recent_engaged} time{'s' if self.recent_engaged != 1 else ''} "
+                f"in the last 3 months against about {self.usual_engaged:.0f} before"
+            )
+        # 90 days without a purchase is only unusual for someone who buys every ~2 months.
+        if self.usual_orders >= 1.5 and self.recent_orders == 0:
+            every = max(1, round(3 / self.usual_orders))
+            found.append(
+                f"no purchase in 3 months though they usually buy every {every} month{'s' if every > 1 else ''}"
+            )
+        if self.recent_carts >= 2 and self.recent_carts > 2 * self.usual_carts:
+            found.append(f"left {self.recent_carts} carts lately")
+        return found
+
+
+def _drifting(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate]:
+    """Compare each client's last 90 days with their own previous 360 (as a 90-day average)."""
+    recent_start = _start(today - datetime.timedelta(days=90))
+    history_start = _start(today - datetime.timedelta(days=450))
+    quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    high = Customer.objects.aggregate(high=Max("pk"))["high"] or 0
+    for low in range(0, high + 1, DRIFT_CHUNK):
+        chunk = Q(customer_id__gte=low, customer_id__lt=low + DRIFT_CHUNK)
+        events = _scoped(
+            EngagementEvent.objects.filter(chunk, occurred_at__gte=history_start), scope
+        )
+        engaged = {
+            row["customer_id"]: row
+            for row in events.values("customer_id").annotate(
+                recent=Count("pk", filter=Q(kind__in=ENGAGED_KINDS, occurred_at__gte=recent_start)),
+                before=Count("pk", filter=Q(kind__in=ENGAGED_KINDS, occurred_at__lt=recent_start)),
+                recent_carts=Count(
+                    "pk",
+                    filter=Q(
+                        kind=EngagementEvent.Kind.CART_ABANDONED, occurred_at__gte=recent_start
+                    ),
+                ),
+                carts_before=Count(
+                    "pk",
+                    filter=Q(
+                        kind=EngagementEvent.Kind.CART_ABANDONED, occurred_at__lt=recent_start
+                    ),
+                ),
+            )
+        }
+        orders = {
+            row["customer_id"]: row
+            for row in _scoped(
+                Order.objects.filter(KEPT).filter(chunk, placed_at__gte=history_start), scope
+            )
+            .values("customer_id")
+            .annotate(
+                recent=Count("pk", filter=Q(placed_at__gte=recent_start)),
+                before=Count("pk", filter=Q(placed_at__lt=recent_start)),
+            )
+        }
+        names = None
+        for customer_id in sorted(set(engaged) | set(orders)):
+            e = engaged.get(customer_id, {})
+            o = orders.get(customer_id, {})
+            drift = Drift(
+                recent_engaged=e.get("recent", 0),
+                usual_engaged=e.get("before", 0) / 4,
+                recent_orders=o.get("recent", 0),
+                usual_orders=o.get("before", 0) / 4,
+                recent_carts=e.get("recent_carts", 0),
+                usual_carts=e.get("carts_before", 0) / 4,
+            )
+            signals = drift.signals
+            if len(signals) < 2:
+                continue
+            if names is None:
+                names = dict(
+                    Customer.objects.filter(pk__gte=low, pk__lt=low + DRIFT_CHUNK).values_list(
+                        "pk", "first_name"
+                    )
+                )
+            sentence = "; ".join(signals)
+            yield Candidate(
+                customer_id=customer_id,
+                source_key=f"drift:{quarter}",
+                why=f"{names.get(customer_id, 'They')} may be drifting away: {sentence}.",
+                due_on=today,
+                expires_on=today + datetime.timedelta(days=30),
+            )
+
+
+def _drifting_resolve(today: datetime.date, scope: set[int] | None) -> int:
+    back = Reason.objects.filter(kind=Kind.DRIFTING, customer__last_purchase_at__gt=F("created_at"))
+    return _resolve(_scoped(back, scope), "Bought again.")
+
+
+# --- The refresh ---------------------------------------------------------------------------
+
+
+def _nothing(today: datetime.date, scope: set[int] | None) -> int:
+    return 0
+
+
+ENGINES: dict[str, tuple[Callable, Callable]] = {
+    Kind.ORDER_SHIPPED: (_order_shipped, _order_shipped_resolve),
+    Kind.ALTERATION_READY: (_alteration_ready, _alteration_ready_resolve),
+    Kind.THANK_YOU: (_thank_you, _nothing),
+    Kind.WELCOME: (_welcome, _nothing),
+    Kind.SECOND_PURCHASE: (_second_purchase, _second_purchase_resolve),
+    Kind.BIRTHDAY: (_occasion("birthday", Kind.BIRTHDAY, "birthday"), _nothing),
+    Kind.ANNIVERSARY: (_occasion("anniversary", Kind.ANNIVERSARY, "anniversary"), _nothing),
+    Kind.MILESTONE: (_milestone, _nothing),
+    Kind.REPLENISHMENT: (_replenishment, _replenishment_resolve),
+    Kind.BACK_IN_STOCK: (_back_in_stock, _product_gone_resolve(Kind.BACK_IN_STOCK)),
+    Kind.NEW_ARRIVAL: (_new_arrival, _product_gone_resolve(Kind.NEW_ARRIVAL)),
+    Kind.DRIFTING: (_drifting, _drifting_resolve),
+}
+
+
+def reasons_refresh(
+    *,
+    today: datetime.date | None = None,
+    kinds: Iterable[str] | None = None,
+    customer_ids: Iterable[int] | None = None,
+) -> dict[str, dict[str, int]]:
+    """Open the reasons that hold today and close those whose cause ended or moment passed.
+
+    `customer_ids` limits the work to a few clients (the incremental path after an order
+    or an event); None refreshes everyone. Returns, per kind, how many opened and closed.
+    """
+    today = today or timezone.localdate()
+    scope = set(customer_ids) if customer_ids is not None else None
+    wanted = set(kinds) if kinds is not None else set(ENGINES)
+    stats: dict[str, dict[str, int]] = {}
+    for kind, (candidates, resolve) in ENGINES.items():
+        if kind not in wanted:
+            continue
+        closed = resolve(today, scope)
+        opened = _open(kind, candidates(today, scope))
+        stats[kind] = {"opened": opened, "closed": closed}
+    expired = _resolve(
+        _scoped(Reason.objects.filter(kind__in=wanted, expires_on__lt=today), scope),
+        "The moment passed.",
+    )
+    stats["expired"] = {"opened": 0, "closed": expired}
+    logger.info("reasons refreshed: %s", stats)
+    return stats
+
+
+def reasons_refresh_after_commit(customer_ids: Iterable[int]) -> None:
+    """New orders, events and status changes change who should hear from us: refresh those
+    clients' reasons in a task, once the data is committed (the task reads it back)."""
+    ids = sorted(set(customer_ids))
+    if not ids:
+        return
+    from ..tasks import reasons_refresh_for_customers
+
+    reasons_refresh_for_customers.delay_on_commit(ids)
