@@ -182,6 +182,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 
 PHONENUMBER_DEFAULT_REGION = env.str("PHONENUMBER_DEFAULT_REGION", default="US")
 PHONENUMBER_DB_FORMAT = "E164"
 
+# Sessions are read from the shared cache and written through to the database: every
+# page saves the session query, which matters most for the endpoints phones poll.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 # --- Security -------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
