@@ -1,0 +1,201 @@
+"""The associate's side of the relationship: reasons to contact, the contact log, suggestions."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from clienteling.catalog.models import Product
+from clienteling.stores.models import StaffMember
+
+from .clients import Customer
+from .orders import Order
+
+
+class ReasonQuerySet(models.QuerySet):
+    def open(self) -> ReasonQuerySet:
+        """Open reasons, and snoozed ones whose snooze has run out."""
+        today = timezone.localdate()
+        return self.filter(
+            Q(state=Reason.State.OPEN) | Q(state=Reason.State.SNOOZED, snoozed_until__lte=today)
+        )
+
+    def due(self, on: datetime.date | None = None) -> ReasonQuerySet:
+        return self.open().filter(due_on__lte=on or timezone.localdate())
+
+    def for_associate(self, staff: StaffMember) -> ReasonQuerySet:
+        """Reasons about the associate's own clients, and sign-ups at their store that no
+        associate has taken yet (someone on the floor should greet them)."""
+        return self.filter(
+            Q(customer__assigned_associate=staff)
+            | Q(
+                kind=Reason.Kind.SIGNED_UP,
+                customer__assigned_associate__isnull=True,
+                customer__home_store_id=staff.store_id,
+            )
+        )
+
+
+class Reason(models.Model):
+    """A reason to get in touch with a client, with a sentence that says why."""
+
+    class Kind(models.TextChoices):
+        ORDER_SHIPPED = "order_shipped", "Order shipped"
+        ALTERATION_READY = "alteration_ready", "Alteration ready"
+        REPLENISHMENT = "replenishment", "Running out"
+        BIRTHDAY = "birthday", "Birthday coming"
+        ANNIVERSARY = "anniversary", "Anniversary coming"
+        THANK_YOU = "thank_you", "Thank-you"
+        WELCOME = "welcome", "Welcome"
+        SECOND_PURCHASE = "second_purchase", "No second purchase yet"
+        DRIFTING = "drifting", "Drifting away"
+        BACK_IN_STOCK = "back_in_stock", "Back in stock"
+        NEW_ARRIVAL = "new_arrival", "New arrival for them"
+        APPOINTMENT_FOLLOW_UP = "appointment_follow_up", "After the appointment"
+        MILESTONE = "milestone", "Milestone"
+        SIGNED_UP = "signed_up", "Signed up at the counter"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        SNOOZED = "snoozed", "Snoozed"
+        DISMISSED = "dismissed", "Dismissed"
+        RESOLVED = "resolved", "Closed by itself"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reasons")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    # What raised it, as "order:12", "product:7", "appointment:3", "event:99" or "" (e.g. a
+    # birthday): one open reason per kind, client and source.
+    source_key = models.CharField(max_length=40, blank=True)
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    why = models.CharField(max_length=300, help_text="One sentence an associate understands.")
+    due_on = models.DateField(default=timezone.localdate)
+    # After this day the moment has passed and the reason closes by itself.
+    expires_on = models.DateField(null=True, blank=True)
+    # 0-100, and its parts (value, urgency, likelihood to respond) so Today can explain the order.
+    score = models.PositiveSmallIntegerField(default=50)
+    score_parts = models.JSONField(default=dict, blank=True)
+    snoozed_until = models.DateField(null=True, blank=True)
+    # Why it was dismissed by a person, or what ended it when it closed by itself.
+    closed_note = models.CharField(max_length=200, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReasonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-score", "due_on"]
+        indexes = [
+            models.Index(fields=["customer", "state"]),
+            models.Index(fields=["state", "due_on"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "kind", "source_key"],
+                condition=Q(state__in=["open", "snoozed"]),
+                name="reason_one_open_per_kind_client_source",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="snoozed") | Q(snoozed_until__isnull=False),
+                name="reason_snooze_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state__in=["dismissed", "resolved"]) | ~Q(closed_note=""),
+                name="reason_dismissal_says_why",
+            ),
+            models.CheckConstraint(condition=Q(score__lte=100), name="reason_score_at_most_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.why}"
+
+
+class Contact(models.Model):
+    """One entry of the contact log: a message sent, a call, a visit, with its outcome."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+        PHONE = "phone", "Phone call"
+        IN_PERSON = "in_person", "In person"
+        VIDEO = "video", "Video call"
+
+    class Direction(models.TextChoices):
+        OUTBOUND = "out", "We reached out"
+        INBOUND = "in", "The client reached us"
+
+    class Outcome(models.TextChoices):
+        SENT = "sent", "Message sent"
+        REACHED = "reached", "Talked"
+        LEFT_MESSAGE = "left_message", "Left a message"
+        NO_ANSWER = "no_answer", "No answer"
+        BOOKED = "booked", "Booked an appointment"
+        BOUGHT = "bought", "Bought something"
+        NOT_INTERESTED = "not_interested", "Not interested now"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    direction = models.CharField(
+        max_length=3, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    body = models.TextField(blank=True, help_text="The message, or what was said.")
+    reason = models.ForeignKey(
+        Reason, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts"
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"]),
+            models.Index(fields=["staff", "-occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.get_outcome_display()}"
+
+
+class Recommendation(models.Model):
+    """A product suggested to a client, with the sentence that says why. Rebuilt by a refresh."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="recommendations")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField(help_text="1 is the best suggestion for this client.")
+    score = models.FloatField()
+    why = models.CharField(max_length=300)
+    # The parts the score was blended from, e.g. {"co_purchase": 0.6, "new_category": 0.3}.
+    signals = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["customer", "rank"]
+        indexes = [models.Index(fields=["customer", "rank"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "product"], name="recommendation_one_per_product"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "rank"], name="recommendation_one_per_rank"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.rank} {self.product_id} for {self.customer_id}: {self.why}"
