@@ -11,6 +11,7 @@ SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL or CELERY_BROKER_URL stops the start.
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -254,6 +255,13 @@ REASONS_OCCASION_LEAD_DAYS = env.int("REASONS_OCCASION_LEAD_DAYS", default=7)
 # A consumable shows this many days before it is expected to run out.
 REASONS_REPLENISH_LEAD_DAYS = env.int("REASONS_REPLENISH_LEAD_DAYS", default=7)
 
+# --- Fitting rooms ----------------------------------------------------------------
+# A page nobody acknowledged within this many seconds goes to every associate of the floor.
+ROOMS_PAGE_ESCALATE_AFTER_SECONDS = env.int("ROOMS_PAGE_ESCALATE_AFTER_SECONDS", default=60)
+# Requests (pages and check-ins) one room tablet may send, django-ratelimit style
+# ("6/m": six a minute): a stuck button or a playful child cannot flood the floor.
+ROOMS_TABLET_RATE = env.str("ROOMS_TABLET_RATE", default="6/m")
+
 # --- Celery ---------------------------------------------------------------------
 # The embedded default is kombu's filesystem transport: no server to run for the demo.
 CELERY_BROKER_URL = _required("CELERY_BROKER_URL", "filesystem://")
@@ -283,6 +291,28 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Every minute: hand due messages to workers (their task never ran, or they waited
+    # for quiet hours to end) and take over the claims of workers that died.
+    "messages-sweep": {
+        "task": "customers.tasks.messages_sweep",
+        "schedule": crontab(minute="*"),
+    },
+    # Every minute: send fitting-room pages nobody acknowledged in time to every associate
+    # of the floor, in case their own countdown task never ran (a worker lost, a purge).
+    "rooms-pages-escalate-sweep": {
+        "task": "appointments.tasks.pages_escalate_due",
+        "schedule": crontab(minute="*"),
+    },
+    # Every night at 02:30: rebuild co-purchase neighbours and everyone's recommendations.
+    "recommendations-refresh-nightly": {
+        "task": "customers.tasks.recommendations_refresh_all",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Every hour at five past: recommendations of the clients whose data changed.
+    "recommendations-refresh-recent": {
+        "task": "customers.tasks.recommendations_refresh_recent_task",
+        "schedule": crontab(minute=5),
+    },
     # Every hour at a quarter past: open new reasons to contact, close those that ended.
     "reasons-refresh-hourly": {
         "task": "customers.tasks.reasons_refresh_all",
@@ -313,6 +343,24 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clienteling <hello@e
 SMS_TRANSPORT = env.str("SMS_TRANSPORT", default="clienteling.channels.sms.ConsoleSmsTransport")
 SMS_FILE_PATH = Path(env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms")))
 SMS_FROM = env.str("SMS_FROM", default="+15550100000")
+
+# --- Outreach -------------------------------------------------------------------------
+# No text message reaches a client outside this local-time window (stores may narrow it).
+SMS_WINDOW_START = datetime.time.fromisoformat(env.str("SMS_WINDOW_START", default="08:00"))
+SMS_WINDOW_END = datetime.time.fromisoformat(env.str("SMS_WINDOW_END", default="21:00"))
+# Attempts before a message that keeps failing on transient errors is marked failed.
+MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=5)
+# A worker's claim on a message older than this is taken over by the sweep (the worker
+# died); the dedupe key makes the provider drop a message it already accepted.
+MESSAGE_CLAIM_LEASE_SECONDS = env.int("MESSAGE_CLAIM_LEASE_SECONDS", default=300)
+# Generic HTTP SMS provider (clienteling.channels.http.HttpSmsTransport).
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
+SMS_HTTP_TIMEOUT_SECONDS = env.float("SMS_HTTP_TIMEOUT_SECONDS", default=10.0)
+# Shared secret the SMS provider signs its webhooks with (HMAC-SHA256 of the body).
+SMS_WEBHOOK_SECRET = env.str(
+    "SMS_WEBHOOK_SECRET", default="dev-only-webhook-secret" if DEBUG else ""
+)
 
 LOGGING = {
     "version": 1,

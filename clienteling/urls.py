@@ -3,7 +3,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from customers import signup
+from appointments import tablet
+from customers import hooks, signup
 
 from . import views
 
@@ -16,9 +17,16 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clients/", include("customers.urls")),
+    path("rooms/", include("appointments.urls")),
+    # The fitting-room tablets: public, known by the secret token in their link.
+    path("fitting-room/<str:token>/", tablet.tablet, name="room-tablet"),
+    path("fitting-room/<str:token>/check-in/", tablet.tablet_check_in, name="room-tablet-check-in"),
+    path("fitting-room/<str:token>/page/", tablet.tablet_page, name="room-tablet-page"),
     path("join/<str:token>/", signup.signup, name="signup"),
     path("join/<str:token>/thanks/", signup.signup_thanks, name="signup-thanks"),
     path("sign-up-code/", signup.signup_qr, name="signup-qr"),
+    path("hooks/sms/", hooks.sms_webhook, name="sms-webhook"),
+    path("unsubscribe/<str:token>/", hooks.unsubscribe, name="unsubscribe"),
     path("livez/", views.livez, name="livez"),
     path("healthz/", views.healthz, name="healthz"),
     path("api/v1/", include("clienteling.api")),

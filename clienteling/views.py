@@ -11,10 +11,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from appointments.selectors import pager_for
+from appointments.views import poll_state
 from clienteling.http import HtmxHttpRequest
 from clienteling.stores.access import request_staff
 from customers.models import Customer, Order
-from customers.selectors import reasons_for_today
+from customers.selectors import reasons_for_today, top_suggestions_for
 
 RECENT_PURCHASE_DAYS = 7
 RECENT_PURCHASE_LIMIT = 10
@@ -31,11 +33,19 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         store = staff.store
         now = timezone.now()
         since = now - datetime.timedelta(days=RECENT_PURCHASE_DAYS)
+        # Fitting-room pages waiting for me or taken by me (one query); the section then
+        # polls /rooms/pages/ by itself.
+        pager = pager_for(staff)
+        reasons = reasons_for_today(staff=staff, limit=TODAY_REASON_LIMIT)
+        suggestions = top_suggestions_for([reason.customer_id for reason in reasons])
+        for reason in reasons:
+            # Something personal to offer while reaching out: their best suggestion.
+            reason.top_suggestion = suggestions.get(reason.customer_id)
         context.update(
             store=store,
             local_now=timezone.localtime(now, store.zone),
             book_size=Customer.objects.assigned_to(staff).count(),
-            reasons=reasons_for_today(staff=staff, limit=TODAY_REASON_LIMIT),
+            reasons=reasons,
             recent_orders=list(
                 Order.objects.filter(customer__assigned_associate=staff, placed_at__gte=since)
                 .counted()
@@ -43,6 +53,8 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
                 .order_by("-placed_at")[:RECENT_PURCHASE_LIMIT]
             ),
             recent_days=RECENT_PURCHASE_DAYS,
+            pager=pager,
+            poll=poll_state(pager.version),
         )
     return render(request, "clienteling/home.html", context)
 

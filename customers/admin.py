@@ -6,11 +6,15 @@ from django.utils.html import format_html
 
 from .models import (
     AuditEvent,
+    AutomationRule,
+    Bounce,
     ConsentEvent,
     Contact,
     ContactPreferences,
     Customer,
     EngagementEvent,
+    Message,
+    MessageTemplate,
     Note,
     Order,
     OrderLine,
@@ -19,6 +23,7 @@ from .models import (
     Recommendation,
     Size,
 )
+from .services import render_template_text
 
 
 class ConsentEventInline(admin.TabularInline):
@@ -291,3 +296,81 @@ class RecommendationAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer", "product"]
     search_fields = ["=customer__id", "product__sku"]
     show_full_result_count = False
+
+
+PREVIEW_CONTEXT = {
+    "first_name": "Claire",
+    "associate": "Ava",
+    "store": "SoHo, New York",
+    "product": "Silk wrap dress",
+}
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "purpose", "channel", "is_active", "updated_at"]
+    list_filter = ["channel", "is_active", "purpose"]
+    search_fields = ["name", "body"]
+    readonly_fields = ["preview"]
+
+    @admin.display(description="preview (with a sample client)")
+    def preview(self, obj: MessageTemplate) -> str:
+        if not obj.body:
+            return "Save the template to see a preview."
+        try:
+            text = render_template_text(obj.body, PREVIEW_CONTEXT)
+        except Exception as error:
+            return format_html(
+                '<span style="color:#a4161a">The template has an error: {}</span>', error
+            )
+        return format_html('<div style="white-space:pre-wrap;max-width:40em">{}</div>', text)
+
+
+@admin.register(AutomationRule)
+class AutomationRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "reason_kind",
+        "mode",
+        "delay_hours",
+        "channel",
+        "template",
+        "is_marketing",
+        "is_active",
+    ]
+    list_filter = ["mode", "is_active"]
+    list_select_related = ["template"]
+    autocomplete_fields = ["template"]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """The outbox, read-only: what went, what waits, what was not sent and why."""
+
+    list_display = [
+        "created_at",
+        "customer",
+        "channel",
+        "purpose",
+        "status",
+        "suppressed_reason",
+        "scheduled_for",
+        "sent_at",
+    ]
+    list_filter = ["status", "channel", "is_marketing", "purpose"]
+    list_select_related = ["customer"]
+    search_fields = ["=dedupe_key", "=provider_id", "=customer__id"]
+    raw_id_fields = ["customer", "reason", "sender"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Bounce)
+class BounceAdmin(admin.ModelAdmin):
+    list_display = ["channel", "address", "detail", "at"]
+    list_filter = ["channel"]
+    search_fields = ["=address"]

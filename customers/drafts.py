@@ -27,8 +27,33 @@ DRAFTS: dict[str, str] = {
 PERSONAL = "Hi {first_name}, {sender_first} from {store} here. {sender}"
 
 
-def draft_message(*, customer: Customer, reason: Reason | None, sender_name: str) -> str:
-    """A first draft for this client and reason, signed by the sender."""
+def draft_message(
+    *, customer: Customer, reason: Reason | None, sender_name: str, channel: str = ""
+) -> str:
+    """A first draft for this client and reason, signed by the sender.
+
+    A manager's active template for the reason (and channel) wins; these built-in drafts
+    are the fallback, so a new store has sensible words on day one.
+    """
+    from .models import MessageTemplate
+    from .services.outreach import render_template_text
+
+    managed = MessageTemplate.objects.filter(
+        purpose=reason.kind if reason else "personal", is_active=True
+    )
+    if channel:
+        managed = managed.filter(channel=channel)
+    custom = managed.order_by("pk").first()
+    if custom is not None:
+        return render_template_text(
+            custom.body,
+            {
+                "first_name": customer.first_name,
+                "associate": sender_name,
+                "store": customer.home_store.name,
+                "product": reason.product.name if reason and reason.product_id else "",
+            },
+        )
     template = DRAFTS.get(reason.kind, PERSONAL) if reason else PERSONAL
     return template.format(
         first_name=customer.first_name,

@@ -25,6 +25,7 @@ from .models import (
     Order,
     OrderLine,
     Reason,
+    Recommendation,
 )
 
 PHONE_LIKE = re.compile(r"^[\d\s()+\-./]+$")
@@ -69,6 +70,12 @@ def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Custome
     if PHONE_LIKE.match(text) and len(digits) >= 3:
         return queryset.filter(phone__contains=digits.lstrip("0") or digits)
     lowered = text.lower()
+    if len(lowered) < 3:
+        # One or two letters say little: names starting with them, alphabetically (a
+        # similarity ranking over half the book would cost more than it tells).
+        return queryset.filter(
+            Q(search_name__startswith=lowered) | Q(search_name__contains=f" {lowered}")
+        ).order_by("last_name", "first_name", "pk")
     if connection.vendor == "postgresql":
         return (
             queryset.filter(
@@ -197,24 +204,33 @@ def engagement_summary(months: list[dict]) -> str:
     )
 
 
-def message_channel_blocks(customer: Customer, badges: list[ConsentBadge]) -> dict[str, str]:
-    """Why a message channel can't be used for this client now (channel -> sentence)."""
-    by_channel = {badge.channel: badge for badge in badges}
-    blocks = {}
-    for channel, address, name in (
-        ("email", customer.email, "email"),
-        ("sms", customer.phone, "text messages"),
-    ):
-        badge = by_channel[channel]
-        if not address:
-            blocks[channel] = (
-                f"No {'email address' if channel == 'email' else 'mobile number'} on file."
-            )
-        elif badge.state == "revoked":
-            blocks[channel] = f"Said no to {name} on {badge.since:%d %b %Y}."
-        elif badge.state == "unknown":
-            blocks[channel] = f"Never asked about {name}: ask first."
-    return blocks
+def message_channel_status(
+    customer: Customer, reason: Reason | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """For email and SMS: why the channel can't be used now, or when a message would go.
+
+    Asks the send-time policy itself (with the facts loaded once), so what the associate
+    sees before sending is exactly what the outbox will decide.
+    """
+    from .services.contacts import SERVICE_KINDS, TOPIC_OF_KIND
+    from .services.policy import evaluate_policy, policy_facts
+
+    facts = policy_facts(customer)
+    kind = reason.kind if reason else ""
+    blocked, notes = {}, {}
+    for channel in ("email", "sms"):
+        decision = evaluate_policy(
+            facts,
+            channel=channel,
+            is_marketing=kind not in SERVICE_KINDS,
+            topic=TOPIC_OF_KIND.get(kind, ""),
+            at=timezone.now(),
+        )
+        if not decision.allowed:
+            blocked[channel] = decision.reason
+        elif decision.reason:
+            notes[channel] = decision.reason
+    return blocked, notes
 
 
 def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
@@ -253,3 +269,15 @@ def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
         .select_related("customer", "product")
         .order_by("-score", "due_on", "pk")[:limit]
     )
+
+
+def top_suggestions_for(customer_ids: list[int]) -> dict[int, Recommendation]:
+    """Each client's best suggestion (rank 1), for lists like Today: one query."""
+    if not customer_ids:
+        return {}
+    return {
+        suggestion.customer_id: suggestion
+        for suggestion in Recommendation.objects.filter(
+            customer_id__in=set(customer_ids), rank=1
+        ).select_related("product")
+    }

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
+from .services import outreach
 from .services.reasons import reasons_refresh
+from .services.recommendations import recommendations_refresh, recommendations_refresh_recent
 
 logger = logging.getLogger(__name__)
 
@@ -16,11 +20,14 @@ BATCH_LIMITS = {"soft_time_limit": 600, "time_limit": 900}
 
 @shared_task(**BATCH_LIMITS)
 def reasons_refresh_all() -> dict:
-    """Hourly: open and close reasons for every client.
+    """Hourly: open and close reasons for every client, then queue what automations send.
 
-    At-least-once: a refresh is idempotent, so a repeat after a lost worker changes nothing.
+    At-least-once: both steps are idempotent (one reason per cause, one message per
+    reason), so a repeat after a lost worker changes nothing.
     """
-    return reasons_refresh()
+    stats = reasons_refresh()
+    stats["automations"] = outreach.automations_run()
+    return stats
 
 
 @shared_task(soft_time_limit=60, time_limit=90)
@@ -30,3 +37,49 @@ def reasons_refresh_for_customers(customer_ids: list[int]) -> dict:
     At-least-once and idempotent, like the full refresh.
     """
     return reasons_refresh(customer_ids=customer_ids)
+
+
+@shared_task(soft_time_limit=30, time_limit=45, acks_late=True, reject_on_worker_lost=True)
+def message_deliver(message_id: int) -> str:
+    """Deliver one message.
+
+    At-least-once: acknowledged late and re-delivered if the worker is lost. A repeat is
+    harmless: the conditional claim lets one attempt through, and the provider drops a
+    resend with the same dedupe key.
+    """
+    return outreach.message_deliver(message_id=message_id)
+
+
+@shared_task(soft_time_limit=120, time_limit=180)
+def messages_sweep() -> dict:
+    """Every minute: due messages whose task never ran, and claims of dead workers.
+
+    At-least-once and idempotent. When a full batch was found it runs again at once, so a
+    backlog (the broker was down an hour) drains in bounded steps.
+    """
+    result = outreach.messages_sweep()
+    if result["enqueued"] >= outreach.SWEEP_BATCH:
+        messages_sweep.delay()
+    return result
+
+
+@shared_task(**BATCH_LIMITS)
+def recommendations_refresh_all() -> dict:
+    """Nightly: rebuild the co-purchase neighbours and every client's recommendations.
+
+    At-least-once and idempotent: unchanged recommendations are not rewritten.
+    """
+    return recommendations_refresh()
+
+
+@shared_task(soft_time_limit=300, time_limit=400)
+def recommendations_refresh_recent_task() -> dict:
+    """Hourly: the clients whose orders, events, preferences or sizes changed in the last
+    65 minutes (an overlap, so a late run misses nobody). At-least-once and idempotent."""
+    return recommendations_refresh_recent(since=timezone.now() - datetime.timedelta(minutes=65))
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def recommendations_refresh_for_customers(customer_ids: list[int]) -> dict:
+    """After new orders or events: these clients' recommendations. At-least-once, idempotent."""
+    return recommendations_refresh(customer_ids=customer_ids)

@@ -132,11 +132,14 @@ def _card_context(customer: Customer, **extra) -> dict:
         "important_dates": customer.upcoming_dates(timezone.localdate()),
         "notes": list(customer.notes.for_card()),
         "note_form": NoteForm(),
+        "recommendations": services.recommendations_for(customer),
         "reasons": list(
             customer.reasons.open().select_related("product").order_by("-score", "due_on")[:10]
         ),
         "contacts": list(
-            customer.contacts.select_related("staff", "reason").order_by("-occurred_at")[:10]
+            customer.contacts.select_related("staff", "reason", "message").order_by("-occurred_at")[
+                :10
+            ]
         ),
         "engagement": engagement,
         "engagement_summary": selectors.engagement_summary(engagement),
@@ -304,16 +307,15 @@ def client_create(request: HtmxHttpRequest) -> HttpResponse:
 def contact_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Reach out (a personal message, pre-filled) or log a call or visit; closes the reason it answers."""
     customer = _get_customer_for_staff(request, pk)
-    badges = selectors.consent_badges(customer)
-    blocked = selectors.message_channel_blocks(customer, badges)
     reason = None
-    if request.GET.get("reason"):
+    if request.GET.get("reason", "").isdigit():
         reason = (
             customer.reasons.open()
             .select_related("product")
             .filter(pk=request.GET["reason"])
             .first()
         )
+    blocked, notes = selectors.message_channel_status(customer, reason)
     if request.method == "POST":
         form = ContactForm(request.POST, customer=customer, blocked=blocked)
         if form.is_valid():
@@ -347,11 +349,19 @@ def contact_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 "outcome": Contact.Outcome.SENT
                 if channel in ("email", "sms")
                 else Contact.Outcome.REACHED,
-                "body": draft_message(customer=customer, reason=reason, sender_name=sender),
+                "body": draft_message(
+                    customer=customer, reason=reason, sender_name=sender, channel=channel
+                ),
                 "reason": reason,
             },
         )
-    context = {"customer": customer, "form": form, "blocked": blocked, "reason": reason}
+    context = {
+        "customer": customer,
+        "form": form,
+        "blocked": blocked,
+        "notes": notes,
+        "reason": reason,
+    }
     return render_page(request, "customers/contact_form.html", context, partial="contact-form")
 
 

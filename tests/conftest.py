@@ -7,6 +7,8 @@ account that pushes data through the API with a token.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.authtoken.models import Token
@@ -81,13 +83,9 @@ def api_client(integration):
     return client
 
 
-@pytest.fixture
-def celery_worker(transactional_db):
-    """A real Celery worker on Redis, in a thread of the test process.
-
-    Tasks touch the database through their own connection, so tests that use it need
-    committed data: this fixture pulls in `transactional_db`.
-    """
+@contextlib.contextmanager
+def running_worker():
+    """A real Celery worker on the app's broker, in a thread of the test process."""
     from celery.contrib.testing.worker import start_worker
     from celery.signals import task_postrun
     from django.db import connections
@@ -100,7 +98,6 @@ def celery_worker(transactional_db):
         connections.close_all()
 
     task_postrun.connect(close_worker_connections, weak=False)
-    app.control.purge()  # nothing left over from an earlier run
     try:
         with start_worker(
             app, pool="solo", perform_ping_check=False, shutdown_timeout=10
@@ -108,6 +105,20 @@ def celery_worker(transactional_db):
             yield worker
     finally:
         task_postrun.disconnect(close_worker_connections)
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker on Redis, in a thread of the test process.
+
+    Tasks touch the database through their own connection, so tests that use it need
+    committed data: this fixture pulls in `transactional_db`.
+    """
+    from clienteling.celery import app
+
+    app.control.purge()  # nothing left over from an earlier run
+    with running_worker() as worker:
+        yield worker
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1):
@@ -124,9 +135,16 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Rate-limit counters and cached values never leak from one test into the next."""
-    from django.core.cache import cache
+def _fresh_cache(settings):
+    """Rate-limit counters and cached values never leak from one test into the next.
 
-    cache.clear()
+    A key prefix of its own per test rather than a flush: test runs of other worktrees
+    share the Redis database, and a flush from one would wipe another's counters.
+    """
+    import uuid
+
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"t-{uuid.uuid4().hex[:12]}"}
+        for name, config in settings.CACHES.items()
+    }
     yield

@@ -13,11 +13,15 @@ from clienteling.catalog.models import Brand, Category, Product
 from clienteling.stores.models import StaffMember, Store
 from customers.models import (
     AuditEvent,
+    AutomationRule,
+    Bounce,
     ConsentEvent,
     Contact,
     ContactPreferences,
     Customer,
     EngagementEvent,
+    Message,
+    MessageTemplate,
     Note,
     Order,
     OrderLine,
@@ -214,3 +218,97 @@ class RecommendationFactory(factory.django.DjangoModelFactory):
     rank = factory.Sequence(lambda n: n + 1)
     score = 0.8
     why = "Clients who bought her dresses often add these shoes: a category new to her."
+
+
+class MessageTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MessageTemplate
+
+    name = factory.Sequence(lambda n: f"Template {n}")
+    purpose = "thank_you"
+    channel = "sms"
+    body = "Hi {{ first_name }}, thank you for coming to {{ store }}! {{ associate }}"
+
+
+class AutomationRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AutomationRule
+        django_get_or_create = ["reason_kind"]
+
+    reason_kind = "thank_you"
+    mode = AutomationRule.Mode.SEND
+    template = factory.SubFactory(MessageTemplateFactory)
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    customer = factory.SubFactory(CustomerFactory)
+    store = factory.LazyAttribute(lambda message: message.customer.home_store)
+    channel = "sms"
+    purpose = "personal"
+    body = "Hi!"
+    dedupe_key = factory.Sequence(lambda n: f"test:{n}")
+
+
+class BounceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Bounce
+
+    channel = "email"
+    address = factory.Sequence(lambda n: f"gone{n}@example.com")
+
+
+# --- Fitting rooms (appointments) ------------------------------------------------------
+# Models named by label: this block is appended, so it adds no import at the top.
+
+
+class RoomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.Room"
+
+    store = factory.SubFactory(StoreFactory)
+    name = factory.Sequence(lambda n: f"Room {n + 1}")
+    position = factory.Sequence(lambda n: n)
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.Visit"
+
+    room = factory.SubFactory(RoomFactory)
+
+
+class PageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.Page"
+
+    visit = factory.SubFactory(VisitFactory)
+    room = factory.LazyAttribute(lambda page: page.visit.room)
+    store = factory.LazyAttribute(lambda page: page.visit.room.store)
+    kind = "size"
+    target = factory.LazyAttribute(lambda page: page.visit.associate)
+    escalated_at = factory.LazyAttribute(
+        lambda page: None if page.target is not None else page.created_at
+    )
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class ReservationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.Reservation"
+
+    room = factory.SubFactory(RoomFactory)
+    customer = factory.SubFactory(CustomerFactory, home_store=factory.SelfAttribute("..room.store"))
+    starts_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(hours=2))
+    ends_at = factory.LazyAttribute(lambda r: r.starts_at + datetime.timedelta(hours=1))
+
+
+class StagedItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.StagedItem"
+
+    reservation = factory.SubFactory(ReservationFactory)
+    product = factory.SubFactory(ProductFactory)
+    size = "M"

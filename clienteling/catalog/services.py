@@ -10,6 +10,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image, ImageOps
 
+from clienteling.celery import enqueue_on_commit
+
 from .models import Product
 
 logger = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ def product_image_changed(*, product: Product) -> None:
     """Schedule a new thumbnail once the transaction that saved the image commits."""
     from .tasks import product_make_thumbnail as product_make_thumbnail_task
 
-    product_make_thumbnail_task.delay_on_commit(product.pk)
+    enqueue_on_commit(product_make_thumbnail_task, product.pk)
 
 
 def product_set_stock(*, product: Product, in_stock: bool) -> bool:

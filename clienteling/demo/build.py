@@ -20,10 +20,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from appointments.models import Room
 from clienteling.catalog.models import Product
 from clienteling.stores.models import Store
-from customers.models import Customer, Order, Reason
-from customers.services import customer_refresh_totals, reasons_refresh
+from customers.models import Customer, Order, Reason, Recommendation
+from customers.services import customer_refresh_totals, reasons_refresh, recommendations_refresh
 
 from . import data
 from .catalog import build_catalog
@@ -223,6 +224,14 @@ def build(
     with transaction.atomic():
         with _phase(result, "stores and staff", stdout):
             team = build_team()
+            # Six fitting rooms per store, each with its own tablet link (see the admin).
+            Room.objects.bulk_create(
+                [
+                    Room(store_id=store.id, name=f"Room {number}", position=number)
+                    for store in team.stores
+                    for number in range(1, 7)
+                ]
+            )
         with _phase(result, "catalog, images, thumbnails", stdout):
             catalog = build_catalog(rng=random.Random(f"{seed}:catalog"), today=today)
 
@@ -285,6 +294,8 @@ def build(
         with _phase(result, "reasons to contact", stdout):
             # What Today shows on the first morning: the same engine beat runs hourly.
             reasons_refresh(today=today)
+        with _phase(result, "recommendations", stdout):
+            recommendations_refresh()
 
     result.counts = {
         "stores": len(team.stores),
@@ -294,4 +305,5 @@ def build(
     for model, _, key in TABLES:
         result.counts[key] = loader.rows_written.get(model._meta.label, 0)
     result.counts["open reasons"] = Reason.objects.filter(state=Reason.State.OPEN).count()
+    result.counts["recommendations"] = Recommendation.objects.count()
     return result

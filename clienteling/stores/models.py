@@ -33,6 +33,10 @@ class Store(models.Model):
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. US, FR.")
     phone = models.CharField(max_length=32, blank=True)
     is_active = models.BooleanField(default=True)
+    # A stricter window than the legal one (08:00-21:00, SMS_WINDOW_*) for text messages,
+    # in the client's local time; empty means the legal window.
+    sms_window_start = models.TimeField(null=True, blank=True)
+    sms_window_end = models.TimeField(null=True, blank=True)
     # The secret in the store's self sign-up link and QR code; rotating it retires old prints.
     signup_token = models.CharField(
         max_length=32, unique=True, default=new_signup_token, editable=False

@@ -22,6 +22,7 @@ from .clients import (
     Size,
 )
 from .orders import EngagementEvent, Order, OrderLine, OrderQuerySet
+from .outreach import AutomationRule, Bounce, Message, MessageQuerySet, MessageTemplate
 from .relationship import Contact, Reason, ReasonQuerySet, Recommendation
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "ENGAGEMENT_SOURCES",
     "TIER_THRESHOLDS",
     "AuditEvent",
+    "AutomationRule",
+    "Bounce",
     "ConsentEvent",
     "ConsentEventQuerySet",
     "Contact",
@@ -37,6 +40,9 @@ __all__ = [
     "Customer",
     "CustomerQuerySet",
     "EngagementEvent",
+    "Message",
+    "MessageQuerySet",
+    "MessageTemplate",
     "Note",
     "NoteQuerySet",
     "Order",

@@ -160,6 +160,14 @@ class Contact(models.Model):
     reason = models.ForeignKey(
         Reason, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts"
     )
+    # The outbox row when the contact was a message sent through the app.
+    message = models.OneToOneField(
+        "customers.Message",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contact",
+    )
     occurred_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -176,7 +184,10 @@ class Contact(models.Model):
 class Recommendation(models.Model):
     """A product suggested to a client, with the sentence that says why. Rebuilt by a refresh."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="recommendations")
+    # No index of its own: the unique (customer, product) constraint starts with it.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="recommendations", db_index=False
+    )
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
     rank = models.PositiveSmallIntegerField(help_text="1 is the best suggestion for this client.")
     score = models.FloatField()
@@ -187,7 +198,6 @@ class Recommendation(models.Model):
 
     class Meta:
         ordering = ["customer", "rank"]
-        indexes = [models.Index(fields=["customer", "rank"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["customer", "product"], name="recommendation_one_per_product"

@@ -19,15 +19,36 @@ from .ingest import (
 )
 from .notes import note_add, note_set_pinned, note_update
 from .orders import order_update_alteration, order_update_shipment
+from .outreach import (
+    automations_run,
+    consent_revoke,
+    message_deliver,
+    message_delivery_update,
+    message_queue,
+    messages_sweep,
+    render_template_text,
+    sms_inbound,
+    unsubscribe_url,
+)
+from .policy import Decision, evaluate_policy, message_policy
 from .profile import contact_preferences_set, preferences_replace, situation_set, sizes_set
 from .reasons import reasons_refresh, reasons_refresh_after_commit
+from .recommendations import (
+    recommendations_evaluate,
+    recommendations_for,
+    recommendations_refresh,
+    recommendations_refresh_recent,
+)
 from .totals import customer_refresh_totals
 
 __all__ = [
     "ConsentAnswer",
+    "Decision",
     "IngestResult",
     "SignupResult",
     "audit_record",
+    "automations_run",
+    "consent_revoke",
     "consent_wording",
     "consents_append_if_changed",
     "contact_log",
@@ -38,6 +59,12 @@ __all__ = [
     "customer_self_signup",
     "customer_upsert_bulk",
     "engagement_ingest_bulk",
+    "evaluate_policy",
+    "message_deliver",
+    "message_delivery_update",
+    "message_policy",
+    "message_queue",
+    "messages_sweep",
     "note_add",
     "note_set_pinned",
     "note_update",
@@ -49,6 +76,13 @@ __all__ = [
     "reason_snooze",
     "reasons_refresh",
     "reasons_refresh_after_commit",
+    "recommendations_evaluate",
+    "recommendations_for",
+    "recommendations_refresh",
+    "recommendations_refresh_recent",
+    "render_template_text",
     "situation_set",
     "sizes_set",
+    "sms_inbound",
+    "unsubscribe_url",
 ]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -8,11 +9,24 @@ from django.utils import timezone
 
 from clienteling.errors import ApplicationError
 
-from ..models import Contact, Customer, Reason
+from ..models import Contact, Customer, Reason, Topic
+from .outreach import message_queue
+from .policy import message_policy
 
-# Channels that carry a message to the client: they need the client's consent. A call or
-# a visit that already happened is only recorded.
-CONSENTED_CHANNELS = {Contact.Channel.EMAIL: "email", Contact.Channel.SMS: "sms"}
+# Service messages (about an order or an appointment) don't count towards the weekly cap.
+SERVICE_KINDS = {
+    Reason.Kind.ORDER_SHIPPED,
+    Reason.Kind.ALTERATION_READY,
+    Reason.Kind.APPOINTMENT_FOLLOW_UP,
+}
+# The topic a reason's message is about: a client may have turned it down.
+TOPIC_OF_KIND = {
+    Reason.Kind.REPLENISHMENT: Topic.REPLENISHMENT,
+    Reason.Kind.NEW_ARRIVAL: Topic.NEW_ARRIVALS,
+    Reason.Kind.BACK_IN_STOCK: Topic.BACK_IN_STOCK,
+    Reason.Kind.BIRTHDAY: Topic.OCCASIONS,
+    Reason.Kind.ANNIVERSARY: Topic.OCCASIONS,
+}
 
 
 def reason_close(
@@ -61,24 +75,43 @@ def contact_log(
     channel: str,
     outcome: str,
     body: str = "",
+    subject: str = "",
     direction: str = Contact.Direction.OUTBOUND,
     reason: Reason | None = None,
 ) -> Contact:
     """Record a contact with a client; the reason it answers is closed as done.
 
-    An outbound email or SMS needs the client's current consent for that channel: this is
-    checked here, whatever page or API calls it.
+    An email or text "sent" from the app goes through the outbox and the send-time
+    policy (consent, quiet hours, weekly cap, topics): if the policy says no, nothing is
+    saved and the error says why. A call or a visit that already happened is recorded.
     """
     if reason is not None and reason.customer_id != customer.pk:
         raise ApplicationError("That reason is about another client.", field="reason")
-    consent_channel = CONSENTED_CHANNELS.get(channel)
+    message = None
     if (
         direction == Contact.Direction.OUTBOUND
-        and consent_channel
-        and not customer.has_consent(consent_channel)
+        and channel in ("email", "sms")
+        and outcome == Contact.Outcome.SENT
     ):
-        raise ApplicationError(
-            f"{customer.first_name} has not agreed to hear from us by {channel}.", field="channel"
+        kind = reason.kind if reason else ""
+        is_marketing = kind not in SERVICE_KINDS
+        topic = TOPIC_OF_KIND.get(kind, "")
+        decision = message_policy(
+            customer=customer, channel=channel, is_marketing=is_marketing, topic=topic
+        )
+        if not decision.allowed:
+            raise ApplicationError(decision.reason, field="channel")
+        message = message_queue(
+            customer=customer,
+            channel=channel,
+            body=body,
+            subject=subject or f"A note from {customer.home_store.name}",
+            purpose=kind or "personal",
+            topic=topic,
+            is_marketing=is_marketing,
+            sender=staff_user,
+            reason=reason,
+            dedupe_key=f"contact:{uuid.uuid4().hex}",
         )
     contact = Contact.objects.create(
         customer=customer,
@@ -88,6 +121,7 @@ def contact_log(
         outcome=outcome,
         body=body.strip(),
         reason=reason,
+        message=message,
     )
     if reason is not None:
         reason_close(reason=reason, by=staff_user)

@@ -363,7 +363,7 @@ def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResul
         for line_count, order_ids in orders_by_line_count.items():
             OrderLine.objects.filter(order_id__in=order_ids, line_number__gt=line_count).delete()
         customer_refresh_totals(customer_ids=touched_customers)
-        reasons_refresh_after_commit(touched_customers)
+        reasons_refresh_after_commit(touched_customers, recommendations=True)
 
     for index, item, order in orders:
         result.saved.append(
@@ -423,5 +423,5 @@ def engagement_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> Ingest
     # ignore_conflicts: a concurrent push of the same events must not fail this one.
     with transaction.atomic():
         EngagementEvent.objects.bulk_create(events, batch_size=2000, ignore_conflicts=True)
-        reasons_refresh_after_commit({event.customer_id for event in events})
+        reasons_refresh_after_commit({event.customer_id for event in events}, recommendations=True)
     return result.sorted()

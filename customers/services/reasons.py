@@ -26,6 +26,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from clienteling.catalog.models import Product
+from clienteling.celery import enqueue_on_commit
 
 from ..models import (
     TIER_THRESHOLDS,
@@ -759,12 +760,17 @@ def reasons_refresh(
     return stats
 
 
-def reasons_refresh_after_commit(customer_ids: Iterable[int]) -> None:
-    """New orders, events and status changes change who should hear from us: refresh those
-    clients' reasons in a task, once the data is committed (the task reads it back)."""
+def reasons_refresh_after_commit(
+    customer_ids: Iterable[int], *, recommendations: bool = False
+) -> None:
+    """New orders, events and status changes change who should hear from us (and what to
+    suggest): refresh those clients in tasks, once the data is committed (the tasks read
+    it back)."""
     ids = sorted(set(customer_ids))
     if not ids:
         return
-    from ..tasks import reasons_refresh_for_customers
+    from ..tasks import reasons_refresh_for_customers, recommendations_refresh_for_customers
 
-    reasons_refresh_for_customers.delay_on_commit(ids)
+    enqueue_on_commit(reasons_refresh_for_customers, ids)
+    if recommendations:
+        enqueue_on_commit(recommendations_refresh_for_customers, ids)

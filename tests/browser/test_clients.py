@@ -121,7 +121,7 @@ def test_reach_out_from_today_logs_the_contact_and_closes_the_reason(
     expect(page.get_by_label("SMS")).to_be_disabled()
     assert axe_violations(page) == []
     page.get_by_label("Message or note").fill("Thank you for Saturday, Claire! The navy suits you.")
-    page.get_by_role("button", name="Save to contact log").click()
+    page.get_by_role("button", name="Send or log").click()
 
     expect(page.get_by_role("heading", name="Claire Dubois")).to_be_visible()
     expect(page.get_by_role("region", name="Contact log")).to_contain_text("The navy suits you.")

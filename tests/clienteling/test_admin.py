@@ -16,6 +16,12 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 FACTORIES = {
+    "appointments.room": factories.RoomFactory,
+    "appointments.reservation": lambda: factories.StagedItemFactory().reservation,
+    "appointments.visit": factories.VisitFactory,
+    "appointments.page": lambda: factories.PageFactory(
+        visit=factories.VisitFactory(associate=factories.StaffMemberFactory())
+    ),
     "stores.store": factories.StoreFactory,
     "stores.staffmember": factories.StaffMemberFactory,
     "catalog.brand": factories.BrandFactory,
@@ -34,6 +40,10 @@ FACTORIES = {
     "customers.contact": factories.ContactFactory,
     "customers.auditevent": factories.AuditEventFactory,
     "customers.recommendation": factories.RecommendationFactory,
+    "customers.messagetemplate": factories.MessageTemplateFactory,
+    "customers.automationrule": factories.AutomationRuleFactory,
+    "customers.message": factories.MessageFactory,
+    "customers.bounce": factories.BounceFactory,
 }
 OUR_APPS = {"stores", "catalog", "customers", "appointments"}
 
@@ -114,3 +124,14 @@ def test_audit_trail_cannot_be_changed_or_deleted_in_the_admin(superuser_client)
     change = superuser_client.get(reverse("admin:customers_auditevent_change", args=[event.pk]))
     assert "Save" not in change.content.decode()
     assert AuditEvent.objects.count() == 1
+
+
+def test_template_preview_shows_the_message_with_a_sample_client(superuser_client):
+    template = factories.MessageTemplateFactory(body="Hi {{ first_name }} from {{ store }}")
+    page = superuser_client.get(
+        reverse("admin:customers_messagetemplate_change", args=[template.pk])
+    )
+    assert "Hi Claire from SoHo, New York" in page.content.decode()
+    broken = factories.MessageTemplateFactory(body="Hi {% if %}")
+    page = superuser_client.get(reverse("admin:customers_messagetemplate_change", args=[broken.pk]))
+    assert "The template has an error" in page.content.decode()

@@ -1,7 +1,9 @@
-"""Reasons refresh through a real Celery worker on Redis, enqueued after the ingest commits."""
+"""Work done by real Celery workers on Redis: reasons, reminders, and delivery that survives
+a stopped broker and a killed worker."""
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -11,7 +13,7 @@ from rest_framework.test import APIClient
 
 from customers.models import Reason
 from customers.tasks import reasons_refresh_all
-from tests.conftest import wait_for
+from tests.conftest import running_worker, wait_for
 from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = pytest.mark.worker
@@ -62,3 +64,261 @@ def test_the_hourly_refresh_runs_on_the_worker(celery_worker, store):
 
     reason = wait_for(lambda: Reason.objects.filter(kind="birthday").first())
     assert reason.why.startswith("Ines's birthday is on")
+
+
+def test_a_consumable_purchase_leads_to_exactly_one_reminder_on_the_right_day(
+    celery_worker, store, settings, tmp_path
+):
+    import datetime
+
+    import time_machine
+
+    from clienteling.channels.sms import FileSmsTransport
+    from customers.models import ConsentEvent, Message, Order, OrderLine
+    from customers.services import customer_refresh_totals
+    from tests.factories import AutomationRuleFactory, MessageTemplateFactory
+
+    settings.SMS_TRANSPORT = "clienteling.channels.sms.FileSmsTransport"
+    settings.SMS_FILE_PATH = tmp_path
+    outbox = FileSmsTransport(tmp_path)
+    AutomationRuleFactory(
+        reason_kind="replenishment",
+        is_marketing=False,
+        template=MessageTemplateFactory(
+            purpose="replenishment", body="Hi {{ first_name }}, your {{ product }} runs low soon."
+        ),
+    )
+    claire = CustomerFactory(first_name="Claire", home_store=store, phone="+12125550142")
+    ConsentEvent.objects.create(customer=claire, channel="sms", granted=True, source="associate")
+    serum = ProductFactory(name="Rose serum", replenish_after_days=30)
+    bought = datetime.datetime(2026, 3, 2, 15, 0, tzinfo=datetime.UTC)  # 10:00 in New York
+    order = Order.objects.create(
+        customer=claire,
+        channel="store",
+        store=store,
+        external_id="S-1",
+        placed_at=bought,
+        subtotal=80,
+        total=80,
+    )
+    OrderLine.objects.create(
+        order=order, line_number=1, product=serum, unit_price=80, line_total=80
+    )
+    customer_refresh_totals(customer_ids=[claire.pk])
+
+    for day in (20, 22):  # the hourly job, run here: nothing is due yet
+        with time_machine.travel(bought + datetime.timedelta(days=day), tick=True):
+            reasons_refresh_all()
+        assert not Message.objects.exists()
+    with time_machine.travel(bought + datetime.timedelta(days=23), tick=True):
+        reasons_refresh_all.delay()  # on the worker: opens the reason, queues and delivers
+        message = wait_for(lambda: Message.objects.filter(customer=claire, status="sent").first())
+    for day in (24, 26):  # later runs find the reason already answered by a message
+        with time_machine.travel(bought + datetime.timedelta(days=day), tick=True):
+            reasons_refresh_all()
+
+    sent = outbox.read()
+    assert len(sent) == 1
+    assert sent[0]["body"] == "Hi Claire, your Rose serum runs low soon."
+    assert message.sent_at.date() == datetime.date(2026, 3, 25)  # 30 days minus the 7-day lead
+    assert Message.objects.count() == 1
+
+
+@pytest.fixture
+def own_broker():
+    """A Redis of this test's own, on a free port, that the test can stop and start."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    from clienteling.celery import app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = shutil.which("redis-server")
+
+    class Broker:
+        url = f"redis://127.0.0.1:{port}/0"
+        process = None
+
+        def start(self):
+            self.process = subprocess.Popen(
+                [
+                    server,
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
+                stdout=subprocess.DEVNULL,
+            )
+            for _ in range(50):
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", port)) == 0:
+                        return
+                time.sleep(0.1)
+            raise AssertionError("redis did not start")
+
+        def stop(self):
+            self.process.terminate()
+            self.process.wait(5)
+
+    broker = Broker()
+    broker.start()
+    previous = app.conf.broker_url
+    app.conf.broker_url = broker.url
+    _reset_connections(app)
+    try:
+        yield broker
+    finally:
+        if broker.process.poll() is None:
+            broker.stop()
+        app.conf.broker_url = previous
+        _reset_connections(app)
+
+
+def _reset_connections(app):
+    """Drop the app's pooled broker connections so the next send connects afresh."""
+    from kombu import pools
+
+    pools.reset()  # kombu's process-wide connection and producer pools
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_due_messages_go_out_once_it_is_back(own_broker, store, mailoutbox):
+    from django.db import transaction
+
+    from clienteling.celery import app
+    from customers.models import ConsentEvent, Message
+    from customers.services import message_queue, messages_sweep
+
+    claire = CustomerFactory(first_name="Claire", home_store=store, email="claire@example.com")
+    ConsentEvent.objects.create(customer=claire, channel="email", granted=True, source="associate")
+
+    own_broker.stop()
+    with transaction.atomic():  # the request that queues it succeeds although the broker is down
+        message = message_queue(
+            customer=claire,
+            channel="email",
+            subject="Ready",
+            body="Your alteration is ready.",
+            dedupe_key="alt-1",
+            is_marketing=False,
+        )
+    message.refresh_from_db()
+    assert message.status == "queued"
+
+    own_broker.start()
+    _reset_connections(app)
+    assert messages_sweep()["enqueued"] == 1
+    with running_worker():
+        wait_for(lambda: Message.objects.get(pk=message.pk).status == "sent", timeout=20)
+    assert [email.body for email in mailoutbox] == ["Your alteration is ready."]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_killing_the_worker_mid_batch_sends_nothing_twice_and_loses_nothing(store, settings):
+    """A real worker process, killed with SIGKILL while it sends, then started again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from django.db import connection
+
+    from clienteling.celery import app
+    from customers.models import ConsentEvent, Message
+    from customers.services import message_queue, messages_sweep
+    from tests.fakes import FakeSmsProvider
+
+    app.control.purge()
+    total = 40
+    with FakeSmsProvider() as provider:
+        provider.delay_seconds = 0.1
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+            "SMS_TRANSPORT": "clienteling.channels.http.HttpSmsTransport",
+            "SMS_HTTP_URL": provider.url,
+            "SMS_HTTP_TOKEN": provider.token,
+            "SMS_WINDOW_START": "00:00",
+            "SMS_WINDOW_END": "23:59",
+        }
+        settings.SMS_WINDOW_START, settings.SMS_WINDOW_END = datetime.time(0), datetime.time(23, 59)
+
+        def start_worker_process():
+            return subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "--app",
+                    "clienteling",
+                    "worker",
+                    "--pool",
+                    "prefork",
+                    "--concurrency",
+                    "2",
+                    "--loglevel",
+                    "WARNING",
+                    "--without-heartbeat",
+                    "--without-gossip",
+                ],
+                env=env,
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+        customers = []
+        for n in range(total):
+            customer = CustomerFactory(home_store=store, phone=f"+1212555{n:04d}")
+            ConsentEvent.objects.create(
+                customer=customer, channel="sms", granted=True, source="associate"
+            )
+            customers.append(customer)
+        for n, customer in enumerate(customers):
+            message_queue(
+                customer=customer,
+                channel="sms",
+                body=f"Hello {n}",
+                dedupe_key=f"batch:{n}",
+                is_marketing=False,
+            )
+
+        worker = start_worker_process()
+        try:
+            wait_for(lambda: len(provider.accepted) >= 10, timeout=60)
+        finally:
+            os.killpg(worker.pid, signal.SIGKILL)  # mid-batch, no goodbye
+            worker.wait(10)
+        sent_before_restart = len(provider.accepted)
+        assert sent_before_restart < total
+
+        settings.MESSAGE_CLAIM_LEASE_SECONDS = 0  # the dead worker's claims are stale at once
+        time.sleep(0.5)
+        worker = start_worker_process()
+        try:
+            deadline = time.monotonic() + 90
+            while Message.objects.exclude(status="sent").exists() and time.monotonic() < deadline:
+                messages_sweep()  # what beat does every minute
+                time.sleep(1)
+        finally:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
+
+    assert Message.objects.filter(status="sent").count() == total  # nothing lost
+    bodies = sorted(message["body"] for message in provider.accepted.values())
+    assert bodies == sorted(f"Hello {n}" for n in range(total))  # each accepted exactly once
+    assert all(key.startswith("batch:") for key in provider.accepted)
+    app.control.purge()

@@ -160,12 +160,12 @@ def test_card_query_count_is_the_same_for_5_and_500_orders(
     _orders(customer, 5)
     client.force_login(associate.user)
     # user, staff+store, client (+store, associate, preferences), audit insert,
-    # orders, lines+products, consents, sizes, preferences, notes, reasons, contacts,
-    # engagement (the session comes from the cache)
-    with django_assert_num_queries(13):
+    # orders, lines+products, consents, sizes, preferences, notes, suggestions, reasons,
+    # contacts, engagement (the session comes from the cache): 14, the budget is 15
+    with django_assert_num_queries(14):
         client.get(f"/clients/{customer.pk}/")
     _orders(customer, 495, start=5)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(f"/clients/{customer.pk}/")
     assert response.content.decode().count('class="order"') == 10
 
@@ -195,3 +195,21 @@ def test_older_orders_with_a_bad_cursor_is_404(client, associate, claire):
     client.force_login(associate.user)
     assert client.get(f"/clients/{claire.pk}/orders/").status_code == 404
     assert client.get(f"/clients/{claire.pk}/orders/?before=yesterday&id=x").status_code == 404
+
+
+def test_card_shows_suggestions_with_their_why_new_categories_marked(client, associate, claire):
+    from tests.factories import RecommendationFactory
+
+    shoes = ProductFactory(
+        name="Suede ankle boots", category=CategoryFactory(name="Shoes", slug="shoes")
+    )
+    RecommendationFactory(
+        customer=claire,
+        product=shoes,
+        rank=1,
+        why="Bought dresses here for years, never shoes: clients who bought her dresses also chose these.",
+        signals={"co_purchase": 0.6, "new_category": 0.3},
+    )
+    client.force_login(associate.user)
+    body = client.get(f"/clients/{claire.pk}/").content.decode()
+    assert "Suede ankle boots" in body and "New for Claire" in body and "never shoes" in body

@@ -210,3 +210,10 @@ def test_list_needs_login(client):
 def test_list_refuses_post(client, associate):
     client.force_login(associate.user)
     assert client.post(URL).status_code == 405
+
+
+def test_one_or_two_letters_match_names_starting_with_them(client, associate, store):
+    for first, last in [("Maya", "Lee"), ("Ana", "Martin"), ("Emma", "Stone")]:
+        CustomerFactory(first_name=first, last_name=last, home_store=store)
+    client.force_login(associate.user)
+    assert _names(client.get(URL, {"q": "ma"})) == ["Maya Lee", "Ana Martin"]

@@ -141,7 +141,7 @@ def test_contact_page_needs_login_and_refuses_delete(client, associate, customer
 
 
 def test_contact_log_service_checks_consent_whatever_calls_it(customer, associate):
-    with pytest.raises(ApplicationError, match="has not agreed"):
+    with pytest.raises(ApplicationError, match="Said no to text messages on"):
         services.contact_log(
             customer=customer, staff_user=associate.user, channel="sms", outcome="sent", body="x"
         )

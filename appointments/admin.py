@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+import segno
+from django.conf import settings
+from django.contrib import admin
+from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from . import versions
+from .models import Page, Reservation, Room, StagedItem, Visit
+from .templatetags.rooms import duration
+
+
+def tablet_url(room: Room) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("room-tablet", args=[room.tablet_token])
+
+
+def tablet_qr(room: Room, *, scale: int = 4) -> SafeString:
+    """The tablet link as an inline SVG QR code (segno's output is markup it generated)."""
+    svg = segno.make(tablet_url(room), error="m").svg_inline(scale=scale)
+    return mark_safe(  # noqa: S308
+        svg.replace("<svg ", f'<svg role="img" aria-label="QR code of {room.name}" ', 1)
+    )
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "store", "position", "status", "is_active", "tablet_link"]
+    list_filter = ["store", "status", "is_active"]
+    list_select_related = ["store"]
+    list_editable = ["position"]
+    search_fields = ["name", "store__name"]
+    autocomplete_fields = ["store"]
+    readonly_fields = ["tablet_code", "status_changed_at", "created_at"]
+    fields = [
+        "store",
+        "name",
+        "position",
+        "status",
+        "is_active",
+        "tablet_code",
+        "status_changed_at",
+        "created_at",
+    ]
+    actions = ["rotate_tablet_links", "print_tablet_codes"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        # Phones and the board learn of a status or name set here too.
+        versions.bump_on_commit(store_id=obj.store_id, room_ids=[obj.pk])
+
+    @admin.display(description="tablet")
+    def tablet_link(self, obj: Room) -> str:
+        return format_html('<a href="{}" target="_blank" rel="noopener">open</a>', tablet_url(obj))
+
+    @admin.display(description="tablet link and QR code (print it for the room's tablet)")
+    def tablet_code(self, obj: Room) -> str:
+        if not obj.pk:
+            return "Save the room first."
+        url = tablet_url(obj)
+        return format_html('<div>{}</div><p><a href="{}">{}</a></p>', tablet_qr(obj), url, url)
+
+    @admin.action(description="Rotate the tablet link (the old link and QR code stop working)")
+    def rotate_tablet_links(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        rooms = list(queryset)
+        for room in rooms:
+            room.rotate_tablet_token()
+        self.message_user(
+            request,
+            f"New tablet links for {len(rooms)} room(s). Open the new link on each tablet.",
+        )
+
+    @admin.action(description="Print the tablet QR codes")
+    def print_tablet_codes(self, request: HttpRequest, queryset: QuerySet[Room]):
+        rooms = queryset.select_related("store").order_by("store__name", "position", "name")
+        codes = [{"room": room, "url": tablet_url(room), "qr": tablet_qr(room)} for room in rooms]
+        return TemplateResponse(request, "appointments/room_codes.html", {"codes": codes})
+
+
+class StagedItemInline(admin.TabularInline):
+    model = StagedItem
+    extra = 0
+    autocomplete_fields = ["product"]
+    fields = ["product", "description", "size", "staged_at", "staged_by"]
+    readonly_fields = ["staged_by"]
+
+
+@admin.register(Reservation)
+class ReservationAdmin(admin.ModelAdmin):
+    list_display = [
+        "room",
+        "store",
+        "starts_at",
+        "ends_at",
+        "customer",
+        "associate",
+        "cancelled_at",
+    ]
+    list_filter = ["room__store", ("cancelled_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["room__store", "customer", "associate__user"]
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ["room", "customer", "associate"]
+    raw_id_fields = ["created_by"]
+    search_fields = ["room__name", "customer__last_name", "customer__first_name"]
+    readonly_fields = ["created_at"]
+    inlines = [StagedItemInline]
+    show_full_result_count = False
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        reservation = form.instance
+        versions.bump_on_commit(store_id=reservation.room.store_id, room_ids=[reservation.room_id])
+
+    @admin.display(description="store", ordering="room__store__name")
+    def store(self, obj: Reservation) -> str:
+        return obj.room.store.name
+
+
+@admin.register(Visit)
+class VisitAdmin(admin.ModelAdmin):
+    """Visits are made by the tablet and associates; here for reading and fixing a link."""
+
+    list_display = ["room", "started_at", "ended_at", "associate", "customer"]
+    list_filter = ["room__store"]
+    list_select_related = ["room", "associate__user", "customer"]
+    date_hierarchy = "started_at"
+    raw_id_fields = ["customer", "reservation"]
+    autocomplete_fields = ["associate"]
+    readonly_fields = ["room", "started_at", "checked_in_at", "ended_at"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+def _seconds_between(end: str, start: str = "created_at") -> ExpressionWrapper:
+    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+
+
+@admin.register(Page)
+class PageAdmin(admin.ModelAdmin):
+    """Pages are an audit trail with their response times: read-only."""
+
+    list_display = [
+        "created_at",
+        "room",
+        "kind",
+        "target",
+        "acknowledged_by",
+        "to_acknowledge",
+        "to_resolve",
+        "escalated",
+    ]
+    list_filter = ["store", "kind", ("escalated_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["room", "target__user", "acknowledged_by__user"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = [
+        "store",
+        "room",
+        "visit",
+        "kind",
+        "staged_item",
+        "product",
+        "sku",
+        "size",
+        "colour",
+        "target",
+        "created_at",
+        "escalated_at",
+        "acknowledged_by",
+        "acknowledged_at",
+        "resolved_by",
+        "resolved_at",
+        "cancelled_at",
+        "to_acknowledge",
+        "to_resolve",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Page]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                acknowledge_delay=_seconds_between("acknowledged_at"),
+                resolve_delay=_seconds_between("resolved_at"),
+            )
+        )
+
+    @admin.display(description="to acknowledge", ordering="acknowledge_delay")
+    def to_acknowledge(self, obj: Page) -> str:
+        return duration(obj.time_to_acknowledge)
+
+    @admin.display(description="to resolve", ordering="resolve_delay")
+    def to_resolve(self, obj: Page) -> str:
+        return duration(obj.time_to_resolve)
+
+    @admin.display(description="escalated", boolean=True, ordering="escalated_at")
+    def escalated(self, obj: Page) -> bool:
+        return bool(obj.escalated_at and obj.target_id)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Page | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Page | None = None) -> bool:
+        return False

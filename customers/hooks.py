@@ -1,0 +1,86 @@
+"""Public endpoints that providers and email clients call: SMS webhooks and unsubscribes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clienteling.errors import ApplicationError
+
+from .models import Customer, Source
+from .services import outreach
+
+logger = logging.getLogger(__name__)
+
+
+def _signature_ok(request: HttpRequest) -> bool:
+    secret = settings.SMS_WEBHOOK_SECRET.encode()
+    if not secret:
+        return False
+    expected = hmac.new(secret, request.body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, request.headers.get("X-Signature", ""))
+
+
+@csrf_exempt  # a provider calls it; the HMAC signature is what proves who sent it
+@require_POST
+def sms_webhook(request: HttpRequest) -> HttpResponse:
+    """Inbound texts (STOP revokes SMS consent at once) and delivery receipts."""
+    if not _signature_ok(request):
+        return JsonResponse({"error": "Bad or missing signature."}, status=403)
+    try:
+        payload = json.loads(request.body)
+        kind = payload["type"]
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": "Expected JSON with a “type”."}, status=400)
+    try:
+        if kind == "inbound":
+            result = outreach.sms_inbound(
+                from_number=str(payload["from"]), body=str(payload.get("body", ""))
+            )
+        elif kind == "status":
+            result = {
+                "updated": outreach.message_delivery_update(
+                    provider_id=str(payload["id"]), status=str(payload["status"])
+                )
+            }
+        else:
+            return JsonResponse({"type": [f"Unknown type “{kind}”."]}, status=400)
+    except KeyError as missing:
+        return JsonResponse({str(missing.args[0]): ["This field is required."]}, status=400)
+    except ApplicationError as error:
+        return JsonResponse(error.as_dict(), status=400)
+    return JsonResponse(result)
+
+
+@csrf_exempt  # RFC 8058 one-click: the mail client POSTs without a form of ours
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """One click and no more email: the link in every email and its List-Unsubscribe header."""
+    try:
+        data = signing.loads(token, salt=outreach.UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return render(request, "customers/unsubscribe.html", {"invalid": True}, status=404)
+    customer = get_object_or_404(Customer.objects.select_related("home_store"), pk=data.get("c"))
+    channel = data.get("ch", "email")
+    if request.method == "POST":
+        outreach.consent_revoke(
+            customer=customer,
+            channel=channel,
+            source=Source.CLIENT,
+            wording="Unsubscribed with the link in an email",
+        )
+        return render(
+            request, "customers/unsubscribe.html", {"done": True, "store": customer.home_store}
+        )
+    return render(
+        request, "customers/unsubscribe.html", {"store": customer.home_store, "token": token}
+    )

@@ -1,0 +1,185 @@
+"""Outreach: message templates, automation rules, and the outbox of messages with their fate."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from clienteling.stores.models import Store
+
+from .clients import Customer
+from .relationship import Reason
+
+
+class MessageTemplate(models.Model):
+    """A message managers write once, with variables, that associates personalise."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+
+    name = models.CharField(max_length=100, unique=True)
+    purpose = models.CharField(
+        max_length=32,
+        help_text="A reason kind (e.g. thank_you, replenishment) or 'personal'.",
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    subject = models.CharField(max_length=150, blank=True, help_text="Email only.")
+    body = models.TextField(
+        help_text=(
+            "Variables: {{ first_name }}, {{ associate }}, {{ store }}, {{ product }}. "
+            "Plain text; the associate can edit it before it goes."
+        )
+    )
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["purpose", "channel", "name"]
+        indexes = [models.Index(fields=["purpose", "channel"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AutomationRule(models.Model):
+    """What happens when a reason opens: send by itself, or leave a draft on Today."""
+
+    class Mode(models.TextChoices):
+        SEND = "send", "Send automatically"
+        DRAFT = "draft", "Draft for the associate"
+
+    reason_kind = models.CharField(max_length=24, choices=Reason.Kind.choices, unique=True)
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.DRAFT)
+    delay_hours = models.PositiveIntegerField(
+        default=0, help_text="e.g. 24: a thank-you one day after."
+    )
+    channel = models.CharField(
+        max_length=12,
+        choices=[
+            ("preferred", "The client's preferred channel"),
+            ("email", "Email"),
+            ("sms", "SMS"),
+        ],
+        default="preferred",
+    )
+    template = models.ForeignKey(MessageTemplate, on_delete=models.PROTECT, null=True, blank=True)
+    is_marketing = models.BooleanField(
+        default=True,
+        help_text="Marketing counts towards the client's weekly cap; service messages do not.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["reason_kind"]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_kind_display()}: {self.get_mode_display().lower()}"
+
+
+class MessageQuerySet(models.QuerySet):
+    def due(self, now=None) -> MessageQuerySet:
+        """Queued messages whose time has come (the sweep picks these up)."""
+        return self.filter(status=Message.Status.QUEUED, scheduled_for__lte=now or timezone.now())
+
+    def marketing_sent_since(self, since) -> MessageQuerySet:
+        return self.filter(
+            is_marketing=True,
+            status__in=[Message.Status.SENDING, Message.Status.SENT, Message.Status.DELIVERED],
+            sent_at__gte=since,
+        )
+
+
+class Message(models.Model):
+    """One message to one client: the outbox row, written with what caused it.
+
+    Its dedupe key is unique: whatever retries or sweeps happen, one key is one message,
+    and the key travels to the provider so that a resend after a crash is dropped there.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Not sent"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages")
+    channel = models.CharField(max_length=8, choices=MessageTemplate.Channel.choices)
+    purpose = models.CharField(max_length=32, help_text="The reason kind, or 'personal'.")
+    topic = models.CharField(
+        max_length=16, blank=True, help_text="A topic the client may have turned down."
+    )
+    is_marketing = models.BooleanField(default=True)
+    subject = models.CharField(max_length=150, blank=True)
+    body = models.TextField()
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty when an automation sent it.",
+    )
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="+")
+    reason = models.ForeignKey(
+        Reason, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    suppressed_reason = models.CharField(max_length=200, blank=True)
+    dedupe_key = models.CharField(max_length=100, unique=True)
+    scheduled_for = models.DateTimeField(default=timezone.now)
+    # When a worker claimed it; a claim older than the lease is taken over by the sweep.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    provider_id = models.CharField(max_length=100, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # The sweep's question: which queued messages are due?
+            models.Index(
+                fields=["scheduled_for"], name="message_queued_due", condition=Q(status="queued")
+            ),
+            models.Index(fields=["customer", "-created_at"]),
+            models.Index(fields=["customer", "is_marketing", "sent_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="suppressed") | ~Q(suppressed_reason=""),
+                name="message_suppression_says_why",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["sent", "delivered"]) | Q(sent_at__isnull=False),
+                name="message_sent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.customer_id}: {self.get_status_display()}"
+
+
+class Bounce(models.Model):
+    """An address a provider told us is dead: nothing more goes to it."""
+
+    channel = models.CharField(max_length=8, choices=MessageTemplate.Channel.choices)
+    address = models.CharField(max_length=254)
+    detail = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "address"], name="bounce_unique_address")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.address}"

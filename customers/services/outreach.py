@@ -1,0 +1,383 @@
+"""Outreach: queue a message (the outbox row), deliver it once, sweep what was missed.
+
+Delivery is at-least-once towards the provider and exactly-once in effect: a message is
+claimed by a conditional UPDATE (queued -> sending), so two workers never both send it;
+if a worker dies after the provider accepted the message but before it wrote "sent",
+the sweep re-queues it when the claim's lease expires, and the provider drops the repeat
+because it carries the same dedupe key (Idempotency-Key for HTTP, Message-ID for email).
+Messages due later wait in the database, never as long countdowns in the broker.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template import Context, Engine
+from django.urls import reverse
+from django.utils import timezone
+
+from clienteling.celery import enqueue_on_commit
+from clienteling.channels import (
+    OutgoingMessage,
+    PermanentTransportError,
+    TransientTransportError,
+    get_transport,
+)
+from clienteling.errors import ApplicationError
+
+from ..models import Bounce, ConsentEvent, Customer, Message, Reason, Source
+from .policy import message_policy
+
+logger = logging.getLogger(__name__)
+
+UNSUBSCRIBE_SALT = "customers.unsubscribe"
+SWEEP_BATCH = 1000
+# Plain-text rendering of managers' templates: Django's template language with its
+# built-in tags and filters only (no {% load %} of app libraries, no loaders, no HTML
+# escaping, since the output is a text message); unknown variables render empty.
+_TEMPLATE_ENGINE = Engine(autoescape=False, libraries={})
+
+
+def render_template_text(text: str, context: dict[str, str]) -> str:
+    """Render a manager's template ({{ first_name }}, {{ store }}, ...) as plain text."""
+    return _TEMPLATE_ENGINE.from_string(text).render(Context(context)).strip()
+
+
+def unsubscribe_token(customer: Customer, channel: str = "email") -> str:
+    return signing.dumps({"c": customer.pk, "ch": channel}, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_url(customer: Customer, channel: str = "email") -> str:
+    return settings.SITE_URL.rstrip("/") + reverse(
+        "unsubscribe", args=[unsubscribe_token(customer, channel)]
+    )
+
+
+def message_queue(
+    *,
+    customer: Customer,
+    channel: str | None,
+    body: str,
+    dedupe_key: str,
+    subject: str = "",
+    purpose: str = "personal",
+    topic: str = "",
+    is_marketing: bool = True,
+    sender=None,
+    reason: Reason | None = None,
+    scheduled_for: datetime.datetime | None = None,
+) -> Message:
+    """Write a message to the outbox and deliver it after commit (or at its time).
+
+    Call it inside the transaction that causes the message: if that rolls back, there is
+    no message. The same dedupe key twice returns the first message: queueing is
+    idempotent. The policy is checked now, so the caller learns at once if the message
+    can't go (it is recorded as not sent, with why), and again at delivery.
+    """
+    if not body.strip():
+        raise ApplicationError("Write the message first.", field="body")
+    existing = Message.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    when = scheduled_for or now
+    decision = message_policy(
+        customer=customer,
+        channel=channel,
+        is_marketing=is_marketing,
+        topic=topic,
+        at=max(when, now),
+    )
+    message = Message(
+        customer=customer,
+        channel=decision.channel,
+        purpose=purpose,
+        topic=topic,
+        is_marketing=is_marketing,
+        subject=subject,
+        body=body.strip(),
+        sender=sender,
+        store=customer.home_store,
+        reason=reason,
+        dedupe_key=dedupe_key,
+        scheduled_for=decision.send_at or when,
+    )
+    if not decision.allowed:
+        message.status = Message.Status.SUPPRESSED
+        message.suppressed_reason = decision.reason
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        # A concurrent call queued the same key first: that one is the message.
+        return Message.objects.get(dedupe_key=dedupe_key)
+    if message.status == Message.Status.QUEUED and message.scheduled_for <= now:
+        from ..tasks import message_deliver as message_deliver_task
+
+        enqueue_on_commit(message_deliver_task, message.pk)
+    return message
+
+
+def _claim(message_id: int, now: datetime.datetime) -> bool:
+    return bool(
+        Message.objects.filter(
+            pk=message_id, status=Message.Status.QUEUED, scheduled_for__lte=now
+        ).update(status=Message.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Deliver one due message: claim it, check the policy again, send, record the outcome.
+
+    Returns what happened ("sent", "suppressed", "later", "retry", "failed" or "skipped"
+    when someone else has it or it is not due).
+    """
+    now = timezone.now()
+    if not _claim(message_id, now):
+        return "skipped"
+    message = Message.objects.select_related(
+        "customer__home_store", "customer__contact_preferences", "reason"
+    ).get(pk=message_id)
+    customer = message.customer
+    if message.reason and message.reason.state in (Reason.State.RESOLVED, Reason.State.DISMISSED):
+        # An automatic reminder whose cause ended meanwhile (they bought it again).
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.SUPPRESSED,
+            suppressed_reason=f"No longer needed: {message.reason.closed_note or 'the reason was closed'}",
+            claimed_at=None,
+        )
+        return "suppressed"
+    decision = message_policy(
+        customer=customer,
+        channel=message.channel,
+        is_marketing=message.is_marketing,
+        topic=message.topic,
+        at=now,
+        exclude_message_id=message.pk,
+    )
+    if not decision.allowed:
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.SUPPRESSED, suppressed_reason=decision.reason, claimed_at=None
+        )
+        return "suppressed"
+    if decision.send_at and decision.send_at > now:
+        # Quiet time began since it was queued: it waits in the database for the sweep.
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.QUEUED,
+            scheduled_for=decision.send_at,
+            claimed_at=None,
+            attempts=F("attempts") - 1,
+        )
+        return "later"
+    headers = {}
+    to = customer.email if message.channel == "email" else str(customer.phone)
+    if message.channel == "email":
+        link = unsubscribe_url(customer)
+        headers = {
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    outgoing = OutgoingMessage(
+        to=to,
+        body=message.body,
+        subject=message.subject,
+        dedupe_key=message.dedupe_key,
+        headers=headers,
+    )
+    try:
+        result = get_transport(message.channel).send(outgoing)
+    except TransientTransportError as error:
+        attempts = message.attempts
+        if attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+            Message.objects.filter(pk=message.pk).update(
+                status=Message.Status.FAILED, last_error=str(error)[:300], claimed_at=None
+            )
+            return "failed"
+        # Back off 1, 2, 4, 8... minutes; the sweep picks it up when it is due again.
+        retry_at = now + datetime.timedelta(minutes=2 ** (attempts - 1))
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.QUEUED,
+            scheduled_for=retry_at,
+            last_error=str(error)[:300],
+            claimed_at=None,
+        )
+        return "retry"
+    except PermanentTransportError as error:
+        with transaction.atomic():
+            Message.objects.filter(pk=message.pk).update(
+                status=Message.Status.FAILED, last_error=str(error)[:300], claimed_at=None
+            )
+            Bounce.objects.get_or_create(
+                channel=message.channel, address=to, defaults={"detail": str(error)[:200]}
+            )
+        return "failed"
+    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+        status=Message.Status.SENT,
+        sent_at=timezone.now(),
+        provider_id=result.provider_id[:100],
+        claimed_at=None,
+    )
+    return "sent"
+
+
+def messages_sweep(
+    *, now: datetime.datetime | None = None, batch: int = SWEEP_BATCH
+) -> dict[str, int]:
+    """Find messages whose delivery never ran and hand them to workers.
+
+    - Claims older than the lease (a worker died mid-send) go back to the queue.
+    - Due queued messages get a delivery task (a duplicate task is harmless: the claim
+      lets one through). At most `batch` per run; the caller re-runs while it is full.
+    """
+    now = now or timezone.now()
+    lease = now - datetime.timedelta(seconds=settings.MESSAGE_CLAIM_LEASE_SECONDS)
+    requeued = Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=lease).update(
+        status=Message.Status.QUEUED, claimed_at=None
+    )
+    from ..tasks import message_deliver as message_deliver_task
+
+    due = list(
+        Message.objects.due(now).order_by("scheduled_for").values_list("pk", flat=True)[:batch]
+    )
+    for message_id in due:
+        message_deliver_task.delay(message_id)
+    return {"requeued": requeued, "enqueued": len(due)}
+
+
+@transaction.atomic
+def consent_revoke(*, customer: Customer, channel: str, source: str, wording: str = "") -> bool:
+    """Record that the client no longer wants `channel`; queued messages on it are dropped."""
+    current = ConsentEvent.objects.current().filter(customer=customer, channel=channel).first()
+    changed = current is None or current.granted
+    if changed:
+        ConsentEvent.objects.create(
+            customer=customer, channel=channel, granted=False, source=source, wording=wording
+        )
+    Message.objects.filter(customer=customer, channel=channel, status=Message.Status.QUEUED).update(
+        status=Message.Status.SUPPRESSED, suppressed_reason="The client said stop."
+    )
+    return changed
+
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+
+
+def sms_inbound(*, from_number: str, body: str) -> dict[str, int]:
+    """A text from a client: STOP and friends revoke SMS consent at once; anything else is
+    logged on the client's card as an inbound contact for the assigned associate."""
+    from ..models import Contact
+
+    customers = list(Customer.objects.filter(phone=from_number).select_related("home_store"))
+    word = body.strip().upper()
+    if word in STOP_WORDS:
+        revoked = sum(
+            consent_revoke(
+                customer=customer,
+                channel="sms",
+                source=Source.SMS_REPLY,
+                wording=f"Replied “{body.strip()}”",
+            )
+            for customer in customers
+        )
+        return {"clients": len(customers), "revoked": revoked}
+    Contact.objects.bulk_create(
+        Contact(
+            customer=customer,
+            channel=Contact.Channel.SMS,
+            direction=Contact.Direction.INBOUND,
+            outcome=Contact.Outcome.REACHED,
+            body=body.strip()[:2000],
+        )
+        for customer in customers
+    )
+    return {"clients": len(customers), "revoked": 0}
+
+
+def message_delivery_update(*, provider_id: str, status: str) -> int:
+    """A provider's delivery receipt: delivered, or failed (the address is then bounced)."""
+    messages = Message.objects.filter(provider_id=provider_id).exclude(provider_id="")
+    if status == "delivered":
+        return messages.filter(
+            Q(status=Message.Status.SENT) | Q(status=Message.Status.DELIVERED)
+        ).update(status=Message.Status.DELIVERED, delivered_at=timezone.now())
+    if status == "failed":
+        count = 0
+        for message in messages.select_related("customer"):
+            address = (
+                message.customer.email
+                if message.channel == "email"
+                else str(message.customer.phone)
+            )
+            Bounce.objects.get_or_create(
+                channel=message.channel, address=address, defaults={"detail": "Provider receipt"}
+            )
+            count += Message.objects.filter(pk=message.pk).update(
+                status=Message.Status.FAILED, last_error="Not delivered"
+            )
+        return count
+    raise ApplicationError(f"Unknown delivery status “{status}”.", field="status")
+
+
+AUTOMATION_BATCH = 2000
+
+
+def _template_context(
+    customer: Customer, reason: Reason | None, sender_name: str
+) -> dict[str, str]:
+    return {
+        "first_name": customer.first_name,
+        "associate": sender_name,
+        "store": customer.home_store.name,
+        "product": reason.product.name if reason and reason.product_id else "",
+    }
+
+
+def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Queue the messages that active "send automatically" rules ask for.
+
+    One message per reason (dedupe key "reason:<id>"), so running it every hour queues
+    each once. The policy still decides: a client over their weekly cap or in quiet
+    hours gets a suppressed or a later message, recorded with why.
+    """
+    from ..models import AutomationRule
+
+    now = now or timezone.now()
+    queued = 0
+    rules = AutomationRule.objects.filter(
+        is_active=True, mode=AutomationRule.Mode.SEND, template__is_active=True
+    ).select_related("template")
+    from .contacts import SERVICE_KINDS, TOPIC_OF_KIND
+
+    for rule in rules:
+        reasons = (
+            Reason.objects.open()
+            .filter(kind=rule.reason_kind, due_on__lte=timezone.localdate(now))
+            .exclude(messages__isnull=False)
+            .select_related("customer__home_store", "customer__assigned_associate__user", "product")
+        )
+        for reason in reasons.iterator(chunk_size=AUTOMATION_BATCH):
+            customer = reason.customer
+            associate = customer.assigned_associate
+            sender_name = associate.display_name if associate else customer.home_store.name
+            context = _template_context(customer, reason, sender_name)
+            message_queue(
+                customer=customer,
+                channel=None if rule.channel == "preferred" else rule.channel,
+                body=render_template_text(rule.template.body, context),
+                subject=render_template_text(rule.template.subject, context),
+                purpose=reason.kind,
+                topic=TOPIC_OF_KIND.get(reason.kind, ""),
+                is_marketing=rule.is_marketing and reason.kind not in SERVICE_KINDS,
+                reason=reason,
+                dedupe_key=f"reason:{reason.pk}",
+                scheduled_for=max(
+                    now, reason.created_at + datetime.timedelta(hours=rule.delay_hours)
+                ),
+            )
+            queued += 1
+    return {"queued": queued}

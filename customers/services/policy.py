@@ -1,0 +1,238 @@
+"""The send-time policy: the one function every message passes before it leaves.
+
+`evaluate_policy` is pure: it takes the facts (consent, preferences, what was already
+sent, the clock) and says whether the message may go, when, and if not, why. The
+property-based tests drive it directly. `message_policy` gathers the facts for a client
+from the database and calls it: that is what pages, automations and the delivery task
+call, so no path sends without it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
+
+from ..models import Bounce, ConsentEvent, Customer, Message, Topic
+
+MESSAGE_CHANNELS = ("email", "sms")
+CHANNEL_NAMES = {"email": "email", "sms": "text messages"}
+
+
+@dataclass(frozen=True)
+class PolicyFacts:
+    """Everything the policy needs to know about one client, at one moment."""
+
+    time_zone: str
+    email: str = ""
+    phone: str = ""
+    # channel -> (granted, when) for the latest consent event; absent = never asked.
+    consents: dict[str, tuple[bool, datetime.datetime]] = field(default_factory=dict)
+    preferred_channel: str = ""
+    topics_declined: frozenset[str] = frozenset()
+    quiet_start: datetime.time | None = None
+    quiet_end: datetime.time | None = None
+    max_marketing_per_week: int = 2
+    marketing_sent_last_7_days: int = 0
+    bounced: frozenset[str] = frozenset()  # channels whose address bounced
+    sms_window: tuple[datetime.time, datetime.time] = (datetime.time(8), datetime.time(21))
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    channel: str
+    send_at: datetime.datetime | None
+    reason: str = ""  # why not, or why later; empty when it goes now
+
+    @property
+    def later(self) -> bool:
+        return bool(self.allowed and self.reason)
+
+
+def _address(facts: PolicyFacts, channel: str) -> str:
+    return facts.email if channel == "email" else facts.phone
+
+
+def _forbidden_intervals(
+    facts: PolicyFacts, channel: str
+) -> list[tuple[datetime.time, datetime.time | None]]:
+    """Local-time intervals [start, end) in which nothing may arrive; None means midnight."""
+    intervals: list[tuple[datetime.time, datetime.time | None]] = []
+    if (
+        facts.quiet_start is not None
+        and facts.quiet_end is not None
+        and facts.quiet_start != facts.quiet_end
+    ):
+        if facts.quiet_start < facts.quiet_end:
+            intervals.append((facts.quiet_start, facts.quiet_end))
+        else:  # across midnight, e.g. 21:00-09:00
+            intervals.append((facts.quiet_start, None))
+            intervals.append((datetime.time.min, facts.quiet_end))
+    if channel == "sms":
+        opens, closes = facts.sms_window
+        intervals.append((datetime.time.min, opens))
+        intervals.append((closes, None))
+    return intervals
+
+
+def next_allowed_time(facts: PolicyFacts, channel: str, at: datetime.datetime) -> datetime.datetime:
+    """The first moment at or after `at` outside every forbidden interval, in the client's zone.
+
+    Works on local wall-clock times, so daylight-saving changes move the instant, never
+    the local hour ("after 08:00" stays 08:00 local on the day clocks change).
+    """
+    zone = zoneinfo.ZoneInfo(facts.time_zone)
+    local = at.astimezone(zone)
+    intervals = _forbidden_intervals(facts, channel)
+    for _ in range(12):  # each step leaves one interval; a few always suffice
+        moved = False
+        clock = local.timetz().replace(tzinfo=None)
+        for start, end in intervals:
+            if start <= clock and (end is None or clock < end):
+                if end is None:
+                    next_day = local.date() + datetime.timedelta(days=1)
+                    local = datetime.datetime.combine(next_day, datetime.time.min, tzinfo=zone)
+                else:
+                    local = datetime.datetime.combine(local.date(), end, tzinfo=zone)
+                moved = True
+                break
+        if not moved:
+            return local.astimezone(datetime.UTC)
+    raise ValueError("No allowed time: the quiet hours and the SMS window leave no gap.")
+
+
+def evaluate_policy(
+    facts: PolicyFacts,
+    *,
+    channel: str | None,
+    is_marketing: bool,
+    topic: str,
+    at: datetime.datetime,
+) -> Decision:
+    """May this message go, on which channel, when? And if not, why (in words for the associate)."""
+    if not channel:
+        candidates = (
+            [facts.preferred_channel] if facts.preferred_channel in MESSAGE_CHANNELS else []
+        )
+        candidates += [c for c in MESSAGE_CHANNELS if c not in candidates]
+        channel = next(
+            (
+                c
+                for c in candidates
+                if facts.consents.get(c, (False, None))[0] and _address(facts, c)
+            ),
+            facts.preferred_channel or "email",
+        )
+    if channel not in MESSAGE_CHANNELS:
+        return Decision(False, channel, None, f"Messages can't be sent by {channel}.")
+    name = CHANNEL_NAMES[channel]
+    if not _address(facts, channel):
+        return Decision(
+            False,
+            channel,
+            None,
+            f"No {'email address' if channel == 'email' else 'mobile number'} on file.",
+        )
+    if channel in facts.bounced:
+        return Decision(
+            False,
+            channel,
+            None,
+            f"The {'email address' if channel == 'email' else 'number'} bounced: update it first.",
+        )
+    granted, since = facts.consents.get(channel, (False, None))
+    if not granted:
+        if since is None:
+            return Decision(False, channel, None, f"Never agreed to {name}.")
+        return Decision(False, channel, None, f"Said no to {name} on {since:%d %b %Y}.")
+    if topic and topic in facts.topics_declined:
+        label = dict(Topic.choices).get(topic, topic)
+        return Decision(False, channel, None, f"Turned down messages about {label.lower()}.")
+    if is_marketing and facts.marketing_sent_last_7_days >= facts.max_marketing_per_week:
+        return Decision(
+            False,
+            channel,
+            None,
+            f"Already had {facts.marketing_sent_last_7_days} message"
+            f"{'s' if facts.marketing_sent_last_7_days != 1 else ''} this week "
+            f"(at most {facts.max_marketing_per_week}).",
+        )
+    try:
+        send_at = next_allowed_time(facts, channel, at)
+    except ValueError:
+        return Decision(
+            False, channel, None, "Their quiet hours leave no time in the day for text messages."
+        )
+    if send_at > at:
+        local = send_at.astimezone(zoneinfo.ZoneInfo(facts.time_zone))
+        day = "today" if local.date() == at.astimezone(local.tzinfo).date() else f"{local:%a %d %b}"
+        return Decision(
+            True,
+            channel,
+            send_at,
+            f"Quiet time for the client: it goes {day} at {local:%H:%M} their time.",
+        )
+    return Decision(True, channel, at)
+
+
+def policy_facts(
+    customer: Customer, *, exclude_message_id: int | None = None, now=None
+) -> PolicyFacts:
+    """Load the facts about one client (a handful of small queries)."""
+    now = now or timezone.now()
+    preferences = getattr(customer, "contact_preferences", None)
+    consents = {
+        event.channel: (event.granted, event.recorded_at)
+        for event in ConsentEvent.objects.current().filter(customer=customer)
+    }
+    sent = Message.objects.filter(customer=customer).marketing_sent_since(
+        now - datetime.timedelta(days=7)
+    )
+    if exclude_message_id is not None:
+        sent = sent.exclude(pk=exclude_message_id)
+    addresses = {"email": customer.email, "sms": str(customer.phone) if customer.phone else ""}
+    bounced = frozenset(
+        channel
+        for channel, address in Bounce.objects.filter(
+            address__in=[a for a in addresses.values() if a]
+        ).values_list("channel", "address")
+        if addresses.get(channel) == address
+    )
+    store = customer.home_store
+    window = (
+        max(settings.SMS_WINDOW_START, store.sms_window_start or settings.SMS_WINDOW_START),
+        min(settings.SMS_WINDOW_END, store.sms_window_end or settings.SMS_WINDOW_END),
+    )
+    return PolicyFacts(
+        time_zone=customer.time_zone or store.time_zone,
+        email=customer.email,
+        phone=addresses["sms"],
+        consents=consents,
+        preferred_channel=preferences.preferred_channel if preferences else "",
+        topics_declined=frozenset(preferences.topics_declined if preferences else []),
+        quiet_start=preferences.quiet_hours_start if preferences else None,
+        quiet_end=preferences.quiet_hours_end if preferences else None,
+        max_marketing_per_week=preferences.max_messages_per_week if preferences else 2,
+        marketing_sent_last_7_days=sent.count(),
+        bounced=bounced,
+        sms_window=window,
+    )
+
+
+def message_policy(
+    *,
+    customer: Customer,
+    channel: str | None,
+    is_marketing: bool,
+    topic: str = "",
+    at: datetime.datetime | None = None,
+    exclude_message_id: int | None = None,
+) -> Decision:
+    """The policy for one client, from the database: what every send path calls."""
+    at = at or timezone.now()
+    facts = policy_facts(customer, exclude_message_id=exclude_message_id, now=at)
+    return evaluate_policy(facts, channel=channel, is_marketing=is_marketing, topic=topic, at=at)
