@@ -11,9 +11,8 @@ up, production settings): they pick what the request needs (a client, a last nam
 ids) and return JSON-able data, which `request` receives as `context.data`. `request`
 runs in the runner and must not touch the database.
 
-Still to come with their issues (budgets in README_SECTION.md): the room board poll
-(p95 < 50 ms, ≤ 3 queries) as an HTTP scenario, and the reminder fan-out (100,000
-messages, worker peak memory ≤ 500 MB) as a batch one.
+Still to come with its issue (budget in the README's Performance section): the reminder
+fan-out (100,000 messages delivered by 2 worker processes, bounded memory).
 """
 
 from __future__ import annotations
