@@ -193,3 +193,26 @@ def test_a_client_signs_up_on_their_own_phone(page, live_server, associate, stor
 
     login(page, live_server, "alice", PASSWORD)
     expect(page.get_by_text("Signed up on their phone at SoHo just now")).to_be_visible()
+
+
+def test_the_client_pages_work_on_a_tablet(browser, live_server, associate, store):
+    claire = CustomerFactory(
+        first_name="Claire", last_name="Dubois", home_store=store, assigned_associate=associate
+    )
+    OrderLineFactory(
+        order=OrderFactory(customer=claire),
+        line_number=1,
+        product=ProductFactory(name="Silk wrap dress"),
+    )
+    context = browser.new_context(viewport={"width": 1024, "height": 1366}, has_touch=True)
+    page = context.new_page()
+    try:
+        login(page, live_server, "alice", PASSWORD)
+        for path in ["/", "/clients/?scope=store", f"/clients/{claire.pk}/", "/clients/new/"]:
+            page.goto(f"{live_server.url}{path}")
+            expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1024, path
+            assert axe_violations(page) == [], path
+            assert small_touch_targets(page, "main a, main button, nav a") == [], path
+    finally:
+        context.close()
