@@ -32,7 +32,7 @@ from .outreach import (
 )
 from .policy import Decision, evaluate_policy, message_policy
 from .profile import contact_preferences_set, preferences_replace, situation_set, sizes_set
-from .reasons import reasons_refresh, reasons_refresh_after_commit
+from .reasons import reasons_refresh, reasons_refresh_after_commit, replenishment_from_use
 from .recommendations import (
     recommendations_evaluate,
     recommendations_for,
@@ -81,6 +81,7 @@ __all__ = [
     "recommendations_refresh",
     "recommendations_refresh_recent",
     "render_template_text",
+    "replenishment_from_use",
     "situation_set",
     "sizes_set",
     "sms_inbound",

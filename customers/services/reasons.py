@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clienteling.catalog.models import Product
@@ -422,13 +423,14 @@ def _milestone(today: datetime.date, scope: set[int] | None) -> Iterator[Candida
 # --- Products: replenishment, back in stock, new arrivals --------------------------------
 
 
-def _later_purchase(product_ref: str, customer_ref: str, placed_ref: str) -> Exists:
+def _later_purchase(product_ref: str, customer_ref: str, placed_ref: str | Coalesce) -> Exists:
     """A kept purchase of the same product by the same client after the given moment."""
+    after = OuterRef(placed_ref) if isinstance(placed_ref, str) else placed_ref
     return Exists(
         OrderLine.objects.filter(
             product_id=OuterRef(product_ref),
             order__customer_id=OuterRef(customer_ref),
-            order__placed_at__gt=OuterRef(placed_ref),
+            order__placed_at__gt=after,
         ).exclude(order__status__in=[Order.Status.CANCELLED, Order.Status.RETURNED])
     )
 
@@ -486,8 +488,11 @@ def _replenishment(today: datetime.date, scope: set[int] | None) -> Iterator[Can
 
 
 def _replenishment_resolve(today: datetime.date, scope: set[int] | None) -> int:
+    # From a purchase: bought again after that order; from a makeover or a sample (no
+    # order): bought after the reason was raised.
+    since = Coalesce(OuterRef("order__placed_at"), OuterRef("created_at"))
     bought = Reason.objects.filter(kind=Kind.REPLENISHMENT).filter(
-        _later_purchase("product_id", "customer_id", "order__placed_at")
+        _later_purchase("product_id", "customer_id", since)
     )
     return _resolve(_scoped(bought, scope), "Bought it again.")
 
@@ -774,3 +779,42 @@ def reasons_refresh_after_commit(
     enqueue_on_commit(reasons_refresh_for_customers, ids)
     if recommendations:
         enqueue_on_commit(recommendations_refresh_for_customers, ids)
+
+
+def replenishment_from_use(
+    *,
+    customer: Customer,
+    product: Product,
+    used_on: datetime.date,
+    quantity: int = 1,
+    source_key: str,
+    how: str = "was given",
+) -> Reason | None:
+    """A consumable used in a makeover or given as a sample will run out: raise the
+    replenishment reason now, due a few days before (REASONS_REPLENISH_LEAD_DAYS).
+
+    For callers outside this app (makeover sessions). `source_key` identifies the use
+    (e.g. "makeover:12:product:7"): calling twice raises one reason. Returns None for a
+    product that does not run out. The reason closes by itself when the client buys the
+    product, and automation rules may turn it into a reminder.
+    """
+    if not product.replenish_after_days:
+        return None
+    lasts = product.replenish_after_days * max(1, quantity)
+    runs_out = used_on + datetime.timedelta(days=lasts)
+    lead = settings.REASONS_REPLENISH_LEAD_DAYS
+    candidate = Candidate(
+        customer_id=customer.pk,
+        source_key=source_key,
+        product_id=product.pk,
+        why=(
+            f"{customer.first_name} {how} {product.name} on {used_on:%d %b}: it lasts about {lasts} days, "
+            f"so it runs out around {runs_out:%a %d %b}."
+        ),
+        due_on=runs_out - datetime.timedelta(days=lead),
+        expires_on=runs_out + datetime.timedelta(days=21),
+    )
+    _open(Kind.REPLENISHMENT, [candidate])
+    return Reason.objects.filter(
+        customer=customer, kind=Kind.REPLENISHMENT, source_key=source_key
+    ).first()

@@ -97,8 +97,9 @@ def test_replenishment_opens_before_it_runs_out_and_closes_when_bought_again(cla
     )
     assert reason.due_on == datetime.date(2026, 11, 17)
 
-    OrderLineFactory(order=_order(claire, days_ago=0), product=serum)
-    reasons_refresh()
+    with time_machine.travel(NOW + datetime.timedelta(days=2), tick=False):
+        OrderLineFactory(order=_order(claire, days_ago=0), product=serum)
+        reasons_refresh()
     reason.refresh_from_db()
     assert (reason.state, reason.closed_note) == ("resolved", "Bought it again.")
     assert not _open("replenishment")  # and the new purchase is not due yet
@@ -351,3 +352,43 @@ def test_refresh_query_count_does_not_grow_with_clients(store, django_assert_max
     with django_assert_max_num_queries(60):
         reasons_refresh()
     assert Reason.objects.count() == 90  # birthday, thank-you and welcome for each
+
+
+def test_a_product_used_in_a_makeover_raises_a_replenishment_reason_closed_by_a_purchase(claire):
+    from customers.services import replenishment_from_use
+
+    serum = ProductFactory(name="Rose serum", replenish_after_days=30)
+    lipstick = ProductFactory(name="Lipstick", replenish_after_days=None)
+    used_on = datetime.date(2026, 11, 10)
+
+    reason = replenishment_from_use(
+        customer=claire,
+        product=serum,
+        used_on=used_on,
+        source_key="makeover:1:product:1",
+        how="used",
+    )
+    again = replenishment_from_use(
+        customer=claire,
+        product=serum,
+        used_on=used_on,
+        source_key="makeover:1:product:1",
+        how="used",
+    )
+    assert (
+        replenishment_from_use(
+            customer=claire, product=lipstick, used_on=used_on, source_key="makeover:1:product:2"
+        )
+        is None
+    )
+
+    assert reason.pk == again.pk and Reason.objects.count() == 1
+    assert (
+        reason.why
+        == "Claire used Rose serum on 10 Nov: it lasts about 30 days, so it runs out around Thu 10 Dec."
+    )
+    assert reason.due_on == datetime.date(2026, 12, 3)
+    OrderLineFactory(order=_order(claire, days_ago=0), product=serum)
+    reasons_refresh()
+    reason.refresh_from_db()
+    assert (reason.state, reason.closed_note) == ("resolved", "Bought it again.")
