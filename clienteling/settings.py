@@ -361,6 +361,10 @@ SMS_HTTP_TIMEOUT_SECONDS = env.float("SMS_HTTP_TIMEOUT_SECONDS", default=10.0)
 SMS_WEBHOOK_SECRET = env.str(
     "SMS_WEBHOOK_SECRET", default="dev-only-webhook-secret" if DEBUG else ""
 )
+# The same for the email provider's inbound parse (clients answering our emails).
+EMAIL_WEBHOOK_SECRET = env.str(
+    "EMAIL_WEBHOOK_SECRET", default="dev-only-webhook-secret" if DEBUG else ""
+)
 
 LOGGING = {
     "version": 1,

@@ -26,6 +26,7 @@ urlpatterns = [
     path("join/<str:token>/thanks/", signup.signup_thanks, name="signup-thanks"),
     path("sign-up-code/", signup.signup_qr, name="signup-qr"),
     path("hooks/sms/", hooks.sms_webhook, name="sms-webhook"),
+    path("hooks/email/", hooks.email_webhook, name="email-webhook"),
     path("unsubscribe/<str:token>/", hooks.unsubscribe, name="unsubscribe"),
     path("livez/", views.livez, name="livez"),
     path("healthz/", views.healthz, name="healthz"),

@@ -209,3 +209,27 @@ class ContactForm(forms.Form):
         ):
             self.add_error("body", "Write the message you sent.")
         return data
+
+
+class ReplyForm(forms.Form):
+    """A reply in the conversation: email or text, from the store, through the policy."""
+
+    channel = forms.ChoiceField(
+        choices=[("sms", "Text message"), ("email", "Email")], widget=forms.RadioSelect
+    )
+    body = forms.CharField(
+        label="Your reply", max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, blocked: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.blocked = blocked
+        self.fields["channel"].widget = _RadioWithDisabled(
+            choices=self.fields["channel"].choices, disabled=set(blocked)
+        )
+
+    def clean_channel(self) -> str:
+        channel = self.cleaned_data["channel"]
+        if channel in self.blocked:
+            raise forms.ValidationError(self.blocked[channel])
+        return channel

@@ -22,8 +22,8 @@ from .services import outreach
 logger = logging.getLogger(__name__)
 
 
-def _signature_ok(request: HttpRequest) -> bool:
-    secret = settings.SMS_WEBHOOK_SECRET.encode()
+def _signature_ok(request: HttpRequest, secret: str | None = None) -> bool:
+    secret = (settings.SMS_WEBHOOK_SECRET if secret is None else secret).encode()
     if not secret:
         return False
     expected = hmac.new(secret, request.body, hashlib.sha256).hexdigest()
@@ -58,6 +58,25 @@ def sms_webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse({str(missing.args[0]): ["This field is required."]}, status=400)
     except ApplicationError as error:
         return JsonResponse(error.as_dict(), status=400)
+    return JsonResponse(result)
+
+
+@csrf_exempt  # the email provider's inbound parse calls it; the HMAC signature proves it
+@require_POST
+def email_webhook(request: HttpRequest) -> HttpResponse:
+    """A client answered one of our emails: into their conversation and to their associate."""
+    if not _signature_ok(request, settings.EMAIL_WEBHOOK_SECRET):
+        return JsonResponse({"error": "Bad or missing signature."}, status=403)
+    try:
+        payload = json.loads(request.body)
+        sender = str(payload["from"])
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"from": ["This field is required."]}, status=400)
+    result = outreach.email_inbound(
+        from_address=sender,
+        subject=str(payload.get("subject", "")),
+        body=str(payload.get("body", "")),
+    )
     return JsonResponse(result)
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -21,7 +22,7 @@ from clienteling.stores.access import request_staff
 
 from . import selectors, services
 from .drafts import draft_message
-from .forms import ClientFilter, ContactForm, NoteForm, QuickAddForm
+from .forms import ClientFilter, ContactForm, NoteForm, QuickAddForm, ReplyForm
 from .models import AuditEvent, Contact, Customer, Note, Source, Topic
 from .questionnaire import STEP_BY_SLUG, STEPS
 
@@ -422,3 +423,53 @@ def questionnaire(request: HtmxHttpRequest, pk: int, step: str) -> HttpResponse:
         # After a saved step htmx follows the redirect here: show this step's URL.
         response["HX-Push-Url"] = request.get_full_path()
     return response
+
+
+CONVERSATION_LENGTH = 50
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def conversation(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The thread with a client: what we sent and what they answered, oldest first, and a
+    reply from the store's number or address. Answering closes their "wrote back" reasons."""
+    customer = _get_customer_for_staff(request, pk)
+    blocked, notes = selectors.message_channel_status(customer)
+    last_inbound = (
+        customer.contacts.filter(direction=Contact.Direction.INBOUND)
+        .order_by("-occurred_at")
+        .first()
+    )
+    channel = (
+        last_inbound.channel if last_inbound and last_inbound.channel in ("sms", "email") else "sms"
+    )
+    if channel in blocked:
+        channel = next((c for c in ("sms", "email") if c not in blocked), channel)
+    form = ReplyForm(request.POST or None, blocked=blocked, initial={"channel": channel})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.conversation_reply(
+                customer=customer,
+                staff_user=request.user,
+                channel=form.cleaned_data["channel"],
+                body=form.cleaned_data["body"],
+            )
+        except ApplicationError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            url = reverse("customers:conversation", args=[customer.pk])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    thread = list(
+        customer.contacts.filter(Q(direction=Contact.Direction.INBOUND) | Q(message__isnull=False))
+        .select_related("staff", "message")
+        .order_by("-occurred_at")[:CONVERSATION_LENGTH]
+    )
+    thread.reverse()
+    context = {
+        "customer": customer,
+        "thread": thread,
+        "form": form,
+        "blocked": blocked,
+        "notes": notes,
+    }
+    return render_page(request, "customers/conversation.html", context, partial="reply-form")

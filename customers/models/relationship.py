@@ -28,13 +28,14 @@ class ReasonQuerySet(models.QuerySet):
         return self.open().filter(due_on__lte=on or timezone.localdate())
 
     def for_associate(self, staff: StaffMember) -> ReasonQuerySet:
-        """Reasons about the associate's own clients, and sign-ups at their store that no
-        associate has taken yet (someone on the floor should greet them)."""
+        """Reasons about the associate's own clients; and, for everyone of the store, the
+        sign-ups and replies of clients whose associate is away (none, or no longer
+        active): a client who writes back is never left unanswered."""
         return self.filter(
             Q(customer__assigned_associate=staff)
             | Q(
-                kind=Reason.Kind.SIGNED_UP,
-                customer__assigned_associate__isnull=True,
+                Q(customer__assigned_associate__isnull=True) | Q(customer__assigned_associate__user__is_active=False),
+                kind__in=[Reason.Kind.SIGNED_UP, Reason.Kind.CLIENT_REPLIED],
                 customer__home_store_id=staff.store_id,
             )
         )
@@ -58,6 +59,7 @@ class Reason(models.Model):
         APPOINTMENT_FOLLOW_UP = "appointment_follow_up", "After the appointment"
         MILESTONE = "milestone", "Milestone"
         SIGNED_UP = "signed_up", "Signed up at the counter"
+        CLIENT_REPLIED = "client_replied", "The client wrote back"
 
     class State(models.TextChoices):
         OPEN = "open", "Open"

@@ -1,7 +1,7 @@
 """Writes on clients: every interface (pages, API, tasks, admin) calls these."""
 
 from .audit import audit_record
-from .contacts import contact_log, reason_close, reason_snooze
+from .contacts import contact_log, conversation_reply, reason_close, reason_snooze
 from .customers import (
     ConsentAnswer,
     SignupResult,
@@ -21,7 +21,9 @@ from .notes import note_add, note_set_pinned, note_update
 from .orders import order_update_alteration, order_update_shipment
 from .outreach import (
     automations_run,
+    client_replied,
     consent_revoke,
+    email_inbound,
     message_deliver,
     message_delivery_update,
     message_queue,
@@ -48,16 +50,19 @@ __all__ = [
     "SignupResult",
     "audit_record",
     "automations_run",
+    "client_replied",
     "consent_revoke",
     "consent_wording",
     "consents_append_if_changed",
     "contact_log",
     "contact_preferences_set",
+    "conversation_reply",
     "customer_create",
     "customer_duplicates",
     "customer_refresh_totals",
     "customer_self_signup",
     "customer_upsert_bulk",
+    "email_inbound",
     "engagement_ingest_bulk",
     "evaluate_policy",
     "message_deliver",

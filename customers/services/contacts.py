@@ -126,3 +126,23 @@ def contact_log(
     if reason is not None:
         reason_close(reason=reason, by=staff_user)
     return contact
+
+
+@transaction.atomic
+def conversation_reply(
+    *, customer: Customer, staff_user: AbstractBaseUser, channel: str, body: str
+) -> Contact:
+    """Answer the client in their conversation; their open "wrote back" reasons are done."""
+    if not body.strip():
+        raise ApplicationError("Write your reply first.", field="body")
+    contact = contact_log(
+        customer=customer,
+        staff_user=staff_user,
+        channel=channel,
+        outcome=Contact.Outcome.SENT,
+        body=body,
+        subject=f"Re: your message to {customer.home_store.name}",
+    )
+    for reason in customer.reasons.open().filter(kind=Reason.Kind.CLIENT_REPLIED):
+        reason_close(reason=reason, by=staff_user)
+    return contact

@@ -268,10 +268,8 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 
 
 def sms_inbound(*, from_number: str, body: str) -> dict[str, int]:
-    """A text from a client: STOP and friends revoke SMS consent at once; anything else is
-    logged on the client's card as an inbound contact for the assigned associate."""
-    from ..models import Contact
-
+    """A text from a client: STOP and friends revoke SMS consent at once; anything else
+    joins the client's conversation and reaches their associate (see client_replied)."""
     customers = list(Customer.objects.filter(phone=from_number).select_related("home_store"))
     word = body.strip().upper()
     if word in STOP_WORDS:
@@ -285,17 +283,52 @@ def sms_inbound(*, from_number: str, body: str) -> dict[str, int]:
             for customer in customers
         )
         return {"clients": len(customers), "revoked": revoked}
-    Contact.objects.bulk_create(
-        Contact(
-            customer=customer,
-            channel=Contact.Channel.SMS,
-            direction=Contact.Direction.INBOUND,
-            outcome=Contact.Outcome.REACHED,
-            body=body.strip()[:2000],
-        )
-        for customer in customers
-    )
+    for customer in customers:
+        client_replied(customer=customer, channel="sms", body=body)
     return {"clients": len(customers), "revoked": 0}
+
+
+def email_inbound(*, from_address: str, subject: str, body: str) -> dict[str, int]:
+    """An email from a client (the provider's inbound parse): into their conversation."""
+    customers = list(
+        Customer.objects.filter(email=from_address.strip().lower()).select_related("home_store")
+    )
+    text = f"{subject.strip()}\n\n{body.strip()}" if subject.strip() else body.strip()
+    for customer in customers:
+        client_replied(customer=customer, channel="email", body=text)
+    return {"clients": len(customers)}
+
+
+@transaction.atomic
+def client_replied(*, customer: Customer, channel: str, body: str):
+    """The client wrote back: the message joins their conversation on the card, and a
+    reason tells their associate, or everyone at the store when the associate is away,
+    so nobody answers from a personal phone and nobody goes unanswered."""
+    from ..models import Contact
+    from .reasons import Candidate, reasons_open
+
+    contact = Contact.objects.create(
+        customer=customer,
+        channel=channel,
+        direction=Contact.Direction.INBOUND,
+        outcome=Contact.Outcome.REACHED,
+        body=body.strip()[:2000],
+    )
+    snippet = " ".join(body.split())
+    snippet = snippet if len(snippet) <= 120 else snippet[:117] + "…"
+    by = "text" if channel == "sms" else "email"
+    reasons_open(
+        kind=Reason.Kind.CLIENT_REPLIED,
+        candidates=[
+            Candidate(
+                customer_id=customer.pk,
+                source_key=f"contact:{contact.pk}",
+                why=f"{customer.first_name} wrote back by {by}: “{snippet}”",
+                due_on=timezone.localdate(),
+            )
+        ],
+    )
+    return contact
 
 
 def message_delivery_update(*, provider_id: str, status: str) -> int:

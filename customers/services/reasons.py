@@ -50,6 +50,7 @@ Kind = Reason.Kind
 
 # How pressing each kind is, out of 35: the "urgency" part of the score.
 URGENCY = {
+    Kind.CLIENT_REPLIED: 35,
     Kind.SIGNED_UP: 35,
     Kind.ALTERATION_READY: 30,
     Kind.BIRTHDAY: 28,
@@ -818,3 +819,9 @@ def replenishment_from_use(
     return Reason.objects.filter(
         customer=customer, kind=Kind.REPLENISHMENT, source_key=source_key
     ).first()
+
+
+def reasons_open(*, kind: str, candidates: Iterable[Candidate]) -> int:
+    """Open reasons of one kind from other services (a client's reply, a sign-up);
+    idempotent like the refresh: a (kind, client, source) is opened once."""
+    return _open(kind, candidates)

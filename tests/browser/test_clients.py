@@ -208,7 +208,13 @@ def test_the_client_pages_work_on_a_tablet(browser, live_server, associate, stor
     page = context.new_page()
     try:
         login(page, live_server, "alice", PASSWORD)
-        for path in ["/", "/clients/?scope=store", f"/clients/{claire.pk}/", "/clients/new/"]:
+        for path in [
+            "/",
+            "/clients/?scope=store",
+            f"/clients/{claire.pk}/",
+            f"/clients/{claire.pk}/conversation/",
+            "/clients/new/",
+        ]:
             page.goto(f"{live_server.url}{path}")
             expect(page.get_by_role("navigation", name="Main")).to_be_visible()
             assert page.evaluate("document.documentElement.scrollWidth") <= 1024, path
