@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from appointments import tablet
-from customers import hooks, signup
+from customers import hooks, selection_pages, signup
 
 from . import views
 
@@ -25,6 +25,12 @@ urlpatterns = [
     path("join/<str:token>/", signup.signup, name="signup"),
     path("join/<str:token>/thanks/", signup.signup_thanks, name="signup-thanks"),
     path("sign-up-code/", signup.signup_qr, name="signup-qr"),
+    path("s/<str:token>/", selection_pages.selection_page, name="selection"),
+    path(
+        "s/<str:token>/hold/<int:item_id>/",
+        selection_pages.selection_hold_view,
+        name="selection-hold",
+    ),
     path("hooks/sms/", hooks.sms_webhook, name="sms-webhook"),
     path("hooks/email/", hooks.email_webhook, name="email-webhook"),
     path("unsubscribe/<str:token>/", hooks.unsubscribe, name="unsubscribe"),

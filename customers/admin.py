@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from .models import (
@@ -21,6 +22,8 @@ from .models import (
     Preference,
     Reason,
     Recommendation,
+    Selection,
+    SelectionItem,
     Size,
 )
 from .services import render_template_text
@@ -374,3 +377,26 @@ class BounceAdmin(admin.ModelAdmin):
     list_display = ["channel", "address", "detail", "at"]
     list_filter = ["channel"]
     search_fields = ["=address"]
+
+
+class SelectionItemInline(admin.TabularInline):
+    model = SelectionItem
+    extra = 0
+    raw_id_fields = ["product"]
+    readonly_fields = ["hold_requested_at"]
+
+
+@admin.register(Selection)
+class SelectionAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "customer", "created_by", "expires_at", "revoked_at"]
+    list_select_related = ["customer", "created_by"]
+    raw_id_fields = ["customer"]
+    readonly_fields = ["token", "created_by", "created_at"]
+    inlines = [SelectionItemInline]
+    actions = ["revoke"]
+    show_full_result_count = False
+
+    @admin.action(description="Revoke the link (the page stops opening)")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} selection link(s) revoked.")

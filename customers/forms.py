@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
-from clienteling.catalog.models import Category
+from clienteling.catalog.models import Category, Product
 
 from .models import Contact, Customer, Order, Reason
 from .selectors import customer_search
@@ -233,3 +233,57 @@ class ReplyForm(forms.Form):
         if channel in self.blocked:
             raise forms.ValidationError(self.blocked[channel])
         return channel
+
+
+class SelectionForm(forms.Form):
+    """Pick a few pieces (from the suggestions, or by SKU) and a personal note."""
+
+    products = forms.ModelMultipleChoiceField(
+        queryset=Product.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Suggestions",
+    )
+    skus = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Other pieces by SKU, separated by commas",
+        widget=forms.TextInput(attrs={"autocapitalize": "characters"}),
+    )
+    note = forms.CharField(
+        required=False, max_length=500, label="Your note", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    channel = forms.ChoiceField(
+        choices=[("sms", "Text message"), ("email", "Email")], widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args, suggestions, blocked: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.blocked = blocked
+        self.fields["products"].queryset = suggestions
+        self.fields["products"].label_from_instance = lambda product: (
+            f"{product.name} · ${product.price:,.0f}"
+        )
+        self.fields["channel"].widget = _RadioWithDisabled(
+            choices=self.fields["channel"].choices, disabled=set(blocked)
+        )
+
+    def clean_channel(self) -> str:
+        channel = self.cleaned_data["channel"]
+        if channel in self.blocked:
+            raise forms.ValidationError(self.blocked[channel])
+        return channel
+
+    def clean(self) -> dict:
+        data = super().clean()
+        skus = [sku.strip() for sku in data.get("skus", "").split(",") if sku.strip()]
+        found = dict(Product.objects.filter(sku__in=skus, is_active=True).values_list("sku", "pk"))
+        unknown = [sku for sku in skus if sku not in found]
+        if unknown:
+            self.add_error("skus", f"No piece has the SKU {', '.join(unknown)}.")
+        data["product_ids"] = [product.pk for product in data.get("products", [])] + [
+            found[s] for s in skus if s in found
+        ]
+        if not data["product_ids"] and not self.errors:
+            self.add_error("products", "Pick at least one piece.")
+        return data

@@ -10,7 +10,19 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, Window
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 from django.utils import timezone
 
@@ -28,6 +40,7 @@ from .models import (
     Recommendation,
 )
 
+CLIENT_INITIATED = [Reason.Kind.CLIENT_REPLIED, Reason.Kind.SIGNED_UP]
 PHONE_LIKE = re.compile(r"^[\d\s()+\-./]+$")
 
 
@@ -264,8 +277,14 @@ def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
                 order_by=[F("score").desc(), F("due_on").asc(), F("pk").asc()],
             ),
             contacted=Coalesce(Subquery(recent_contacts), Value(0)),
+            # What the client started (a reply, a sign-up) always reaches the associate:
+            # the weekly cap is about us reaching out, not about answering.
+            allowed=Case(
+                When(kind__in=CLIENT_INITIATED, then=Value(cap + 1)),
+                default=Value(cap) - F("contacted"),
+            ),
         )
-        .filter(client_rank__lte=Value(cap) - F("contacted"))
+        .filter(client_rank__lte=F("allowed"))
         .select_related("customer", "product")
         .order_by("-score", "due_on", "pk")[:limit]
     )

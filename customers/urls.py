@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/orders/", views.client_orders, name="orders"),
     path("<int:pk>/contact/", views.contact_create, name="contact"),
     path("<int:pk>/conversation/", views.conversation, name="conversation"),
+    path("<int:pk>/selection/", views.selection_create, name="selection"),
     path("<int:pk>/preferences/<slug:step>/", views.questionnaire, name="questionnaire"),
     path("<int:pk>/notes/", views.note_create, name="note-create"),
     path("<int:pk>/notes/<int:note_pk>/edit/", views.note_edit, name="note-edit"),

@@ -16,13 +16,14 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from clienteling.catalog.models import Product
 from clienteling.errors import ApplicationError
 from clienteling.http import HtmxHttpRequest, render_page
 from clienteling.stores.access import request_staff
 
 from . import selectors, services
 from .drafts import draft_message
-from .forms import ClientFilter, ContactForm, NoteForm, QuickAddForm, ReplyForm
+from .forms import ClientFilter, ContactForm, NoteForm, QuickAddForm, ReplyForm, SelectionForm
 from .models import AuditEvent, Contact, Customer, Note, Source, Topic
 from .questionnaire import STEP_BY_SLUG, STEPS
 
@@ -473,3 +474,36 @@ def conversation(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "notes": notes,
     }
     return render_page(request, "customers/conversation.html", context, partial="reply-form")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def selection_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Send the client a few pieces picked for them, as a personal phone page."""
+    customer = _get_customer_for_staff(request, pk)
+    blocked, notes = selectors.message_channel_status(customer)
+    suggestions = Product.objects.filter(
+        pk__in=customer.recommendations.order_by("rank").values("product_id")[:10]
+    ).order_by("name")
+    preferred = getattr(getattr(customer, "contact_preferences", None), "preferred_channel", "")
+    channel = preferred if preferred in ("sms", "email") and preferred not in blocked else "sms"
+    form = SelectionForm(
+        request.POST or None, suggestions=suggestions, blocked=blocked, initial={"channel": channel}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.selection_send(
+                customer=customer,
+                staff_user=request.user,
+                product_ids=form.cleaned_data["product_ids"],
+                note=form.cleaned_data["note"],
+                channel=form.cleaned_data["channel"],
+            )
+        except ApplicationError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, f"Your selection is on its way to {customer.first_name}.")
+            url = reverse("customers:detail", args=[customer.pk])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    context = {"customer": customer, "form": form, "blocked": blocked, "notes": notes}
+    return render_page(request, "customers/selection_form.html", context, partial="selection-form")

@@ -27,6 +27,8 @@ from customers.models import (
     OrderLine,
     Reason,
     Recommendation,
+    Selection,
+    SelectionItem,
     Source,
 )
 
@@ -312,3 +314,24 @@ class StagedItemFactory(factory.django.DjangoModelFactory):
     reservation = factory.SubFactory(ReservationFactory)
     product = factory.SubFactory(ProductFactory)
     size = "M"
+
+
+class SelectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Selection
+        skip_postgeneration_save = True
+
+    customer = factory.SubFactory(CustomerFactory)
+    token = factory.Sequence(lambda n: f"selection-token-{n:08d}")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=14))
+    item = factory.RelatedFactory(
+        "tests.factories.SelectionItemFactory", factory_related_name="selection"
+    )
+
+
+class SelectionItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SelectionItem
+
+    selection = factory.SubFactory(SelectionFactory, item=None)
+    product = factory.SubFactory(ProductFactory)

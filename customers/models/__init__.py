@@ -22,7 +22,16 @@ from .clients import (
     Size,
 )
 from .orders import EngagementEvent, Order, OrderLine, OrderQuerySet
-from .outreach import AutomationRule, Bounce, Message, MessageQuerySet, MessageTemplate
+from .outreach import (
+    AutomationRule,
+    Bounce,
+    Message,
+    MessageQuerySet,
+    MessageTemplate,
+    Selection,
+    SelectionItem,
+    SelectionQuerySet,
+)
 from .relationship import Contact, Reason, ReasonQuerySet, Recommendation
 
 __all__ = [
@@ -52,6 +61,9 @@ __all__ = [
     "Reason",
     "ReasonQuerySet",
     "Recommendation",
+    "Selection",
+    "SelectionItem",
+    "SelectionQuerySet",
     "Size",
     "Source",
     "Topic",

@@ -183,3 +183,52 @@ class Bounce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.address}"
+
+
+class SelectionQuerySet(models.QuerySet):
+    def live(self, now=None) -> SelectionQuerySet:
+        """Selections a client can still open: not revoked, not expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=now or timezone.now())
+
+
+class Selection(models.Model):
+    """A few pieces an associate picked for one client, sent as a personal phone page."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="selections")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The unguessable part of the page's link (only the client gets it, in the message).
+    token = models.CharField(max_length=43, unique=True)
+    note = models.TextField(blank=True, help_text="The associate's words above the pieces.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SelectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Selection for {self.customer_id} ({self.created_at:%Y-%m-%d})"
+
+
+class SelectionItem(models.Model):
+    selection = models.ForeignKey(Selection, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="+")
+    size = models.CharField(max_length=16, blank=True, help_text="The client's size, if known.")
+    position = models.PositiveSmallIntegerField(default=0)
+    # When the client tapped "hold this for me".
+    hold_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["selection", "product"], name="selection_item_once_per_product"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} in selection {self.selection_id}"

@@ -34,7 +34,8 @@ class ReasonQuerySet(models.QuerySet):
         return self.filter(
             Q(customer__assigned_associate=staff)
             | Q(
-                Q(customer__assigned_associate__isnull=True) | Q(customer__assigned_associate__user__is_active=False),
+                Q(customer__assigned_associate__isnull=True)
+                | Q(customer__assigned_associate__user__is_active=False),
                 kind__in=[Reason.Kind.SIGNED_UP, Reason.Kind.CLIENT_REPLIED],
                 customer__home_store_id=staff.store_id,
             )

@@ -41,6 +41,7 @@ from .recommendations import (
     recommendations_refresh,
     recommendations_refresh_recent,
 )
+from .selections import selection_hold, selection_send, selection_url
 from .totals import customer_refresh_totals
 
 __all__ = [
@@ -87,6 +88,9 @@ __all__ = [
     "recommendations_refresh_recent",
     "render_template_text",
     "replenishment_from_use",
+    "selection_hold",
+    "selection_send",
+    "selection_url",
     "situation_set",
     "sizes_set",
     "sms_inbound",

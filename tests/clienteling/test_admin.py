@@ -44,6 +44,7 @@ FACTORIES = {
     "customers.automationrule": factories.AutomationRuleFactory,
     "customers.message": factories.MessageFactory,
     "customers.bounce": factories.BounceFactory,
+    "customers.selection": factories.SelectionFactory,
 }
 OUR_APPS = {"stores", "catalog", "customers", "appointments"}
 
