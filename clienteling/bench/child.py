@@ -244,12 +244,13 @@ def run_batch(payload: dict[str, Any]) -> dict[str, Any]:
     scenario = batch_scenario(payload["name"])
     baseline = max_rss_mb()
     started = time.perf_counter()
-    outcome = scenario.run()
+    outcome = scenario.run(payload)
     seconds = time.perf_counter() - started
+    # A job that runs its own workers (the fan-out) reports their time and peak itself.
     return {
         **outcome,
-        "seconds": seconds,
-        "peak_rss_mb": max_rss_mb(),
+        "seconds": outcome.get("seconds", seconds),
+        "peak_rss_mb": outcome.get("peak_rss_mb", max_rss_mb()),
         "baseline_rss_mb": baseline,
     }
 

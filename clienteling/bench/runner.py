@@ -28,6 +28,8 @@ class Options:
     warmup: float = 2.0
     connections: int = 2
     workers: int = 2
+    # The reminder fan-out: how many messages fall due at once.
+    reminders: int = 20_000
     only: list[str] | None = None
     database_url: str = ""
     # "auto": reuse a data set of the same size and loader; "reuse"; "rebuild".
@@ -215,7 +217,9 @@ class Runner:
     def run_batch(self, scenario: scenarios.BatchScenario) -> BatchOutcome:
         self.say(f"{scenario.title}: running…")
         try:
-            result = self.child("batch", {"name": scenario.name})
+            result = self.child(
+                "batch", {"name": scenario.name, "reminders": self.options.reminders}
+            )
         except ChildFailed as error:
             return BatchOutcome(scenario, failure=str(error))
         outcome = BatchOutcome(

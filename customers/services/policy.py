@@ -180,9 +180,18 @@ def evaluate_policy(
 
 
 def policy_facts(
-    customer: Customer, *, exclude_message_id: int | None = None, now=None
+    customer: Customer,
+    *,
+    exclude_message_id: int | None = None,
+    now=None,
+    count_marketing: bool = True,
 ) -> PolicyFacts:
-    """Load the facts about one client (a handful of small queries)."""
+    """Load the facts about one client (a handful of small queries).
+
+    `count_marketing=False` skips counting this week's marketing messages, which only
+    the cap on marketing needs (a service message is not capped): one query less on
+    every reminder and notice.
+    """
     now = now or timezone.now()
     preferences = getattr(customer, "contact_preferences", None)
     consents = {
@@ -217,7 +226,7 @@ def policy_facts(
         quiet_start=preferences.quiet_hours_start if preferences else None,
         quiet_end=preferences.quiet_hours_end if preferences else None,
         max_marketing_per_week=preferences.max_messages_per_week if preferences else 2,
-        marketing_sent_last_7_days=sent.count(),
+        marketing_sent_last_7_days=sent.count() if count_marketing else 0,
         bounced=bounced,
         sms_window=window,
     )
@@ -234,5 +243,7 @@ def message_policy(
 ) -> Decision:
     """The policy for one client, from the database: what every send path calls."""
     at = at or timezone.now()
-    facts = policy_facts(customer, exclude_message_id=exclude_message_id, now=at)
+    facts = policy_facts(
+        customer, exclude_message_id=exclude_message_id, now=at, count_marketing=is_marketing
+    )
     return evaluate_policy(facts, channel=channel, is_marketing=is_marketing, topic=topic, at=at)

@@ -408,3 +408,34 @@ def test_reasons_refresh_job_reports_what_it_opened(store):
 
     assert result["items"] == 1
     assert set(result["details"]) == {"opened", "closed"}
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_reminder_fanout_delivers_every_due_message_through_real_workers(store, monkeypatch):
+    from django.db import connection
+
+    from customers.models import ConsentEvent, Message
+
+    for n in range(12):
+        customer = CustomerFactory(home_store=store, phone=f"+1212555{n:04d}")
+        if n % 2:
+            ConsentEvent.objects.create(
+                customer=customer, channel="sms", granted=True, source="associate"
+            )
+    # The fan-out's worker processes read the environment: point them at the test database.
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.settings")
+    monkeypatch.setenv(
+        "DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}"
+    )
+
+    result = batch_scenario("reminder-fanout").run({"reminders": 10})
+
+    details = result["details"]
+    assert result["items"] == 10
+    assert details["sms"] + details["email"] == 10
+    assert details["sent"] + details["suppressed"] + details["deferred"] == 10
+    # What the workers sent is in the transports' files, once each.
+    assert details["sms_lines"] + details["email_files"] == details["sent"]
+    assert result["peak_rss_mb"] > 0
+    assert not Message.objects.exists()  # the data set is left as it was

@@ -1,0 +1,194 @@
+"""The reminder fan-out: many messages fall due at once and real workers deliver them.
+
+Runs in the benchmark's batch child (Django set up on the bench database). It writes
+the messages (one per client, the channel each client agreed to), starts one Celery
+worker with 2 processes on the bench broker, hands every message to it as the outbox
+does (one delivery task per message), waits until none is left queued or sending, and
+reads the workers' peak memory from /proc. The send-time policy runs for every message
+as in production; texts go to the file SMS transport and emails to Django's file email
+backend, in a folder of this run. The messages are deleted afterwards: the data set
+stays as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+WRITE_BATCH = 5000
+TIMEOUT_SECONDS = 900
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _peak_mb(pid: int) -> float:
+    """VmHWM: the highest resident memory the process reached."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _write_messages(prefix: str, count: int) -> dict[str, int]:
+    from customers.models import ConsentEvent, Customer, Message
+
+    sms_ok = set(
+        ConsentEvent.objects.current()
+        .granted()
+        .filter(channel="sms")
+        .values_list("customer_id", flat=True)
+    )
+    now = timezone.now()
+    written = {"sms": 0, "email": 0}
+    batch: list[Message] = []
+    clients = Customer.objects.order_by("pk").values_list("pk", "home_store_id")[:count]
+    for customer_id, store_id in clients.iterator(chunk_size=WRITE_BATCH):
+        channel = "sms" if customer_id in sms_ok else "email"
+        written[channel] += 1
+        batch.append(
+            Message(
+                customer_id=customer_id,
+                store_id=store_id,
+                channel=channel,
+                purpose="replenishment",
+                topic="replenishment",
+                is_marketing=False,
+                subject="Running low?",
+                body="Hi! The serum you love may be running low. Shall we put one aside for you?",
+                dedupe_key=f"{prefix}{customer_id}",
+                scheduled_for=now,
+            )
+        )
+        if len(batch) >= WRITE_BATCH:
+            Message.objects.bulk_create(batch)
+            batch = []
+    Message.objects.bulk_create(batch)
+    return written
+
+
+def reminder_fanout(count: int) -> dict[str, Any]:
+    from clienteling.celery import app
+    from customers.models import Message
+    from customers.tasks import message_deliver
+
+    run = f"bench-fanout-{int(time.time())}"
+    prefix = f"{run}:"
+    folder = Path(tempfile.mkdtemp(prefix=f"{run}-"))
+    written = _write_messages(prefix, count)
+    ours = Message.objects.filter(dedupe_key__startswith=prefix)
+    ids = list(ours.order_by("pk").values_list("pk", flat=True))
+
+    env = {
+        **os.environ,
+        "SMS_TRANSPORT": "clienteling.channels.sms.FileSmsTransport",
+        "SMS_FILE_PATH": str(folder / "sms"),
+        "EMAIL_URL": f"filemail://{folder / 'email'}",
+        # The whole day is open: the measure is delivery, not waiting for 08:00.
+        "SMS_WINDOW_START": "00:00",
+        "SMS_WINDOW_END": "23:59",
+    }
+    app.control.purge()
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "--app",
+            "clienteling",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    peaks: dict[int, float] = {}
+    try:
+        started = time.perf_counter()
+        # What the outbox does on commit: one delivery task per message.
+        with app.producer_or_acquire() as producer:
+            for message_id in ids:
+                message_deliver.apply_async((message_id,), producer=producer)
+        enqueued = time.perf_counter() - started
+        deadline = time.monotonic() + TIMEOUT_SECONDS
+        # A message the policy deferred (the client's quiet hours) waits in the database
+        # for its time, as in production: it is counted as deferred, not waited for.
+        pending = ours.filter(status=Message.Status.SENDING) | ours.filter(
+            status=Message.Status.QUEUED, scheduled_for__lte=timezone.now()
+        )
+        while pending.exists():
+            for pid in [worker.pid, *_children(worker.pid)]:
+                peaks[pid] = max(peaks.get(pid, 0.0), _peak_mb(pid))
+            if time.monotonic() > deadline:
+                raise RuntimeError("the fan-out did not finish in time")
+            time.sleep(0.5)
+        seconds = time.perf_counter() - started
+        for pid in [worker.pid, *_children(worker.pid)]:
+            peaks[pid] = max(peaks.get(pid, 0.0), _peak_mb(pid))
+        outcome = {
+            status: ours.filter(status=status).count()
+            for status in (Message.Status.SENT, Message.Status.SUPPRESSED, Message.Status.FAILED)
+        }
+        outcome["deferred"] = ours.filter(status=Message.Status.QUEUED).count()
+        sms_lines = folder / "sms" / "outbox.jsonl"
+        delivered_files = {
+            "sms_lines": sum(1 for _ in sms_lines.open()) if sms_lines.exists() else 0,
+            "email_files": len(list((folder / "email").glob("*")))
+            if (folder / "email").exists()
+            else 0,
+        }
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+        ours.delete()
+        shutil.rmtree(folder, ignore_errors=True)
+    return {
+        "items": len(ids),
+        "unit": "messages",
+        "seconds": seconds,
+        "peak_rss_mb": max(peaks.values(), default=0.0),
+        "details": {
+            **{key: value for key, value in outcome.items()},
+            **written,
+            **delivered_files,
+            "enqueue_seconds": round(enqueued, 1),
+            "worker_processes_peak_mb": {str(pid): round(mb, 1) for pid, mb in peaks.items()},
+            "broker": settings.CELERY_BROKER_URL.split("@")[-1],
+        },
+    }
