@@ -12,16 +12,16 @@ from __future__ import annotations
 import datetime
 import secrets
 
-from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
-from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connections, models
-from django.db.models import F, Func, Q
+from django.contrib.postgres.fields import RangeBoundary, RangeOperators
+from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
 from clienteling.catalog.models import Product
 from clienteling.stores.models import StaffMember, Store
 from customers.models import Customer
+
+from .base import PostgresExclusionConstraint, TsTzRange
 
 # A reservation counts as "now" this long before it starts: the room is being prepared.
 RESERVATION_LEAD = datetime.timedelta(minutes=15)
@@ -29,69 +29,6 @@ RESERVATION_LEAD = datetime.timedelta(minutes=15)
 
 def new_tablet_token() -> str:
     return secrets.token_urlsafe(24)
-
-
-class TsTzRange(Func):
-    """PostgreSQL's tstzrange(start, end, '[)'): the half-open period a reservation holds."""
-
-    function = "TSTZRANGE"
-    output_field = DateTimeRangeField()
-
-
-class PostgresExclusionConstraint(ExclusionConstraint):
-    """An exclusion constraint on PostgreSQL; nothing in the schema elsewhere.
-
-    The demo runs on SQLite, which has no exclusion constraints (nor ranges): there the
-    constraint is left out of the schema, as `clienteling.db.TrigramIndex` falls back to
-    a plain index, and the services' locked check is the only guard. `validate()` (model
-    and admin forms) uses a plain overlap query on every database, so the same clear
-    message comes first everywhere and the database is the last word on PostgreSQL.
-    Built for `Reservation`: the fields checked are `room`, `starts_at`, `ends_at`.
-    """
-
-    def constraint_sql(self, model, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return None
-        return super().constraint_sql(model, schema_editor)
-
-    def create_sql(self, model, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return None
-        return super().create_sql(model, schema_editor)
-
-    def remove_sql(self, model, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return None
-        return super().remove_sql(model, schema_editor)
-
-    def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
-        if exclude and {"room", "starts_at", "ends_at"} & set(exclude):
-            return
-        if instance.cancelled_at or not (
-            instance.room_id and instance.starts_at and instance.ends_at
-        ):
-            return
-        overlapping = (
-            model._default_manager.using(using)
-            .active()
-            .overlapping(
-                room_id=instance.room_id, starts_at=instance.starts_at, ends_at=instance.ends_at
-            )
-        )
-        if not instance._state.adding and instance.pk:
-            overlapping = overlapping.exclude(pk=instance.pk)
-        if overlapping.exists():
-            raise ValidationError(
-                self.get_violation_error_message(), code=self.violation_error_code
-            )
-
-    def deconstruct(self):
-        _, args, kwargs = super().deconstruct()
-        return "appointments.models.PostgresExclusionConstraint", args, kwargs
-
-
-def is_postgresql(using: str = DEFAULT_DB_ALIAS) -> bool:
-    return connections[using].vendor == "postgresql"
 
 
 # --- Rooms ------------------------------------------------------------------------
@@ -220,8 +157,20 @@ class Reservation(models.Model):
             ),
         ]
 
+    OVERLAP_FIELDS = ("room", "starts_at", "ends_at")
+
     def __str__(self) -> str:
         return f"{self.room} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def conflicting(self, using: str = "default") -> ReservationQuerySet | None:
+        """Live reservations of the room this one would overlap (for the constraint)."""
+        if self.cancelled_at or not (self.room_id and self.starts_at and self.ends_at):
+            return None
+        return (
+            Reservation.objects.using(using)
+            .active()
+            .overlapping(room_id=self.room_id, starts_at=self.starts_at, ends_at=self.ends_at)
+        )
 
     @property
     def is_cancelled(self) -> bool:

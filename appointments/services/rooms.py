@@ -23,8 +23,8 @@ from clienteling.stores.models import StaffMember
 from customers.models import Customer, Source
 from customers.services import consent_wording, consents_append_if_changed, customer_duplicates
 
-from . import versions
-from .models import Page, Reservation, Room, StagedItem, Visit
+from .. import versions
+from ..models import Page, Reservation, Room, StagedItem, Visit
 
 # Pages per round of the escalation sweep; rounds repeat until a short one.
 ESCALATION_SWEEP_BATCH = 500
@@ -312,7 +312,7 @@ def page_send(
         pages=[(page.target_id, None, page.escalated_at is not None)],
     )
     if target is not None:
-        from .tasks import page_escalate as page_escalate_task
+        from ..tasks import page_escalate as page_escalate_task
 
         page_escalate_task.apply_async_on_commit(
             (page.pk,), countdown=math.ceil(escalate_after().total_seconds())

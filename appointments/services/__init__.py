@@ -1,0 +1,43 @@
+"""Writes on time and place: every interface (pages, tablets, tasks, admin) calls these."""
+
+from .rooms import (
+    ESCALATION_SWEEP_BATCH,
+    MANUAL_STATUSES,
+    PageSendResult,
+    PageTakeResult,
+    escalate_after,
+    page_acknowledge,
+    page_escalate,
+    page_resolve,
+    page_send,
+    pages_escalate_due,
+    reservation_cancel,
+    reservation_create,
+    room_set_status,
+    staged_item_add,
+    staged_item_set_staged,
+    visit_check_in,
+    visit_end,
+    visit_start,
+)
+
+__all__ = [
+    "ESCALATION_SWEEP_BATCH",
+    "MANUAL_STATUSES",
+    "PageSendResult",
+    "PageTakeResult",
+    "escalate_after",
+    "page_acknowledge",
+    "page_escalate",
+    "page_resolve",
+    "page_send",
+    "pages_escalate_due",
+    "reservation_cancel",
+    "reservation_create",
+    "room_set_status",
+    "staged_item_add",
+    "staged_item_set_staged",
+    "visit_check_in",
+    "visit_end",
+    "visit_start",
+]
