@@ -328,7 +328,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
 # --- Email and SMS transports ---------------------------------------------------
-# EMAIL_URL picks Django's email backend: "consolemail://", "filemail:///path",
+# EMAIL_URL picks Django's email backend: "consolemail://", "filemail:///relative/path"
+# or "filemail:////absolute/path" (django-environ drops one slash),
 # "smtp+tls://user:pass@host:587". A provider can be plugged through django-anymail.
 globals().update(
     {

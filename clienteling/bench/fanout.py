@@ -106,7 +106,8 @@ def reminder_fanout(count: int) -> dict[str, Any]:
         **os.environ,
         "SMS_TRANSPORT": "clienteling.channels.sms.FileSmsTransport",
         "SMS_FILE_PATH": str(folder / "sms"),
-        "EMAIL_URL": f"filemail://{folder / 'email'}",
+        # Four slashes: django-environ reads "filemail:///x" as the relative path "x".
+        "EMAIL_URL": f"filemail:///{folder / 'email'}",
         # The whole day is open: the measure is delivery, not waiting for 08:00.
         "SMS_WINDOW_START": "00:00",
         "SMS_WINDOW_END": "23:59",

@@ -419,10 +419,10 @@ def test_reminder_fanout_delivers_every_due_message_through_real_workers(store, 
 
     for n in range(12):
         customer = CustomerFactory(home_store=store, phone=f"+1212555{n:04d}")
-        if n % 2:
-            ConsentEvent.objects.create(
-                customer=customer, channel="sms", granted=True, source="associate"
-            )
+        # Half agreed to texts, the other half to emails: both transports are used.
+        ConsentEvent.objects.create(
+            customer=customer, channel="sms" if n % 2 else "email", granted=True, source="associate"
+        )
     # The fan-out's worker processes read the environment: point them at the test database.
     monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.settings")
     monkeypatch.setenv(
@@ -437,5 +437,7 @@ def test_reminder_fanout_delivers_every_due_message_through_real_workers(store, 
     assert details["sent"] + details["suppressed"] + details["deferred"] == 10
     # What the workers sent is in the transports' files, once each.
     assert details["sms_lines"] + details["email_files"] == details["sent"]
+    assert details["sms_lines"] > 0
+    assert details["email_files"] > 0
     assert result["peak_rss_mb"] > 0
     assert not Message.objects.exists()  # the data set is left as it was
