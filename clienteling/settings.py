@@ -167,6 +167,8 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Makeover photos and videos: outside MEDIA_ROOT, so no URL serves them without a check.
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -326,6 +328,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# --- Appointments -------------------------------------------------------------------
+# Free slots start every this many minutes within a stylist's working hours.
+APPOINTMENT_SLOT_MINUTES = env.int("APPOINTMENT_SLOT_MINUTES", default=15)
+# Reminders go this many hours before an appointment (each once, through the outbox).
+APPOINTMENT_REMINDER_HOURS = [
+    int(hours) for hours in env.list("APPOINTMENT_REMINDER_HOURS", default=["24", "2"])
+]
+# The thank-you goes this long after the appointment ends (quiet hours still apply).
+APPOINTMENT_THANK_YOU_AFTER_HOURS = env.int("APPOINTMENT_THANK_YOU_AFTER_HOURS", default=3)
+# The address of a virtual styling room, "{token}" replaced by the appointment's own
+# (e.g. "https://meet.example.com/styling-{token}"); empty: the stylist pastes a link.
+VIDEO_ROOM_URL_TEMPLATE = env.str("VIDEO_ROOM_URL_TEMPLATE", default="")
 
 # --- Email and SMS transports ---------------------------------------------------
 # EMAIL_URL picks Django's email backend: "consolemail://", "filemail:///relative/path"

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from appointments import tablet
+from appointments import booking_pages, tablet
 from customers import hooks, selection_pages, signup
 
 from . import views
@@ -22,6 +22,12 @@ urlpatterns = [
     path("fitting-room/<str:token>/", tablet.tablet, name="room-tablet"),
     path("fitting-room/<str:token>/check-in/", tablet.tablet_check_in, name="room-tablet-check-in"),
     path("fitting-room/<str:token>/page/", tablet.tablet_page, name="room-tablet-page"),
+    # A client's own appointment: see, move or cancel it (known by the token in its link).
+    path(
+        "my-appointment/<str:token>/",
+        booking_pages.appointment_manage,
+        name="appointment-manage",
+    ),
     path("join/<str:token>/", signup.signup, name="signup"),
     path("join/<str:token>/thanks/", signup.signup_thanks, name="signup-thanks"),
     path("sign-up-code/", signup.signup_qr, name="signup-qr"),

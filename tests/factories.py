@@ -335,3 +335,53 @@ class SelectionItemFactory(factory.django.DjangoModelFactory):
 
     selection = factory.SubFactory(SelectionFactory, item=None)
     product = factory.SubFactory(ProductFactory)
+
+
+# --- Appointments and makeovers (appointments) ---------------------------------------------
+
+
+class AppointmentKindFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.AppointmentKind"
+        django_get_or_create = ["name"]
+
+    name = "In-store try-on"
+    place = "store"
+    default_minutes = 60
+
+
+class WorkingHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.WorkingHours"
+
+    weekday = 0
+    starts = datetime.time(10, 0)
+    ends = datetime.time(18, 0)
+
+
+def working_week(stylist, starts=datetime.time(10, 0), ends=datetime.time(18, 0), days=range(7)):
+    """The stylist works every day of `days` from `starts` to `ends` (store time)."""
+    return [
+        WorkingHoursFactory(stylist=stylist, weekday=day, starts=starts, ends=ends) for day in days
+    ]
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """An appointment written directly (no slot checks, no messages): for reads and views."""
+
+    class Meta:
+        model = "appointments.Appointment"
+
+    stylist = factory.SubFactory(StaffMemberFactory, role="stylist")
+    store = factory.SelfAttribute("stylist.store")
+    customer = factory.SubFactory(CustomerFactory, home_store=factory.SelfAttribute("..store"))
+    kind = factory.SubFactory(AppointmentKindFactory)
+    starts_at = factory.LazyFunction(
+        lambda: (timezone.now() + datetime.timedelta(days=1)).replace(
+            minute=0, second=0, microsecond=0
+        )
+    )
+    ends_at = factory.LazyAttribute(lambda a: a.starts_at + datetime.timedelta(hours=1))
+    blocked_from = factory.SelfAttribute("starts_at")
+    blocked_until = factory.SelfAttribute("ends_at")
+    status = "booked"

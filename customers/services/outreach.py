@@ -123,6 +123,20 @@ def message_queue(
     return message
 
 
+def messages_withdraw(*, dedupe_prefix: str, reason: str) -> int:
+    """Withdraw the messages of one cause that have not gone yet (a reminder for an
+    appointment that moved or was cancelled): queued ones become "not sent", with why.
+
+    A conditional UPDATE on the queued status: a message a worker already claimed goes.
+    Returns how many were withdrawn.
+    """
+    if not dedupe_prefix or not reason:
+        raise ValueError("Say which messages and why.")
+    return Message.objects.filter(
+        dedupe_key__startswith=dedupe_prefix, status=Message.Status.QUEUED
+    ).update(status=Message.Status.SUPPRESSED, suppressed_reason=reason[:200])
+
+
 def _claim(message_id: int, now: datetime.datetime) -> bool:
     return bool(
         Message.objects.filter(
