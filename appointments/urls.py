@@ -3,23 +3,26 @@ from django.urls import path
 from . import views
 
 app_name = "appointments"
+# Mounted at the site root: fitting rooms under rooms/, appointments under appointments/.
 urlpatterns = [
-    path("", views.board, name="board"),
-    path("pages/", views.pages, name="pages"),
-    path("pages/<int:pk>/acknowledge/", views.page_acknowledge, name="page-acknowledge"),
-    path("pages/<int:pk>/resolve/", views.page_resolve, name="page-resolve"),
-    path("metrics/", views.metrics, name="metrics"),
-    path("reservations/new/", views.reservation_create, name="reservation-create"),
-    path("reservations/<int:pk>/", views.reservation_detail, name="reservation"),
-    path("reservations/<int:pk>/cancel/", views.reservation_cancel, name="reservation-cancel"),
-    path("reservations/<int:pk>/items/", views.staged_item_add, name="staged-item-add"),
+    path("rooms/", views.board, name="board"),
+    path("rooms/pages/", views.pages, name="pages"),
+    path("rooms/pages/<int:pk>/acknowledge/", views.page_acknowledge, name="page-acknowledge"),
+    path("rooms/pages/<int:pk>/resolve/", views.page_resolve, name="page-resolve"),
+    path("rooms/metrics/", views.metrics, name="metrics"),
+    path("rooms/reservations/new/", views.reservation_create, name="reservation-create"),
+    path("rooms/reservations/<int:pk>/", views.reservation_detail, name="reservation"),
     path(
-        "reservations/<int:pk>/items/<int:item_pk>/check/",
+        "rooms/reservations/<int:pk>/cancel/", views.reservation_cancel, name="reservation-cancel"
+    ),
+    path("rooms/reservations/<int:pk>/items/", views.staged_item_add, name="staged-item-add"),
+    path(
+        "rooms/reservations/<int:pk>/items/<int:item_pk>/check/",
         views.staged_item_check,
         name="staged-item-check",
     ),
-    path("<int:pk>/", views.room_detail, name="room"),
-    path("<int:pk>/status/", views.room_status, name="room-status"),
-    path("<int:pk>/visit/", views.visit_start, name="visit-start"),
-    path("<int:pk>/visit/end/", views.visit_end, name="visit-end"),
+    path("rooms/<int:pk>/", views.room_detail, name="room"),
+    path("rooms/<int:pk>/status/", views.room_status, name="room-status"),
+    path("rooms/<int:pk>/visit/", views.visit_start, name="visit-start"),
+    path("rooms/<int:pk>/visit/end/", views.visit_end, name="visit-end"),
 ]

@@ -17,7 +17,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("clients/", include("customers.urls")),
-    path("rooms/", include("appointments.urls")),
+    path("", include("appointments.urls")),
     # The fitting-room tablets: public, known by the secret token in their link.
     path("fitting-room/<str:token>/", tablet.tablet, name="room-tablet"),
     path("fitting-room/<str:token>/check-in/", tablet.tablet_check_in, name="room-tablet-check-in"),
