@@ -3,15 +3,28 @@ from __future__ import annotations
 import segno
 from django.conf import settings
 from django.contrib import admin
+from django.db import models
 from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from . import versions
-from .models import Page, Reservation, Room, StagedItem, Visit
+from .models import (
+    Appointment,
+    AppointmentKind,
+    Page,
+    Reservation,
+    Room,
+    StagedItem,
+    StylingEnrollment,
+    TimeOff,
+    Visit,
+    WorkingHours,
+)
 from .templatetags.rooms import duration
 
 
@@ -212,3 +225,126 @@ class PageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Page | None = None) -> bool:
         return False
+
+
+# --- Appointments: kinds, stylists' hours and time off, appointments, personal styling ------
+
+
+@admin.register(AppointmentKind)
+class AppointmentKindAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "place",
+        "default_minutes",
+        "travel_minutes",
+        "buffer_minutes",
+        "uses_fitting_room",
+        "is_makeover",
+        "online_needs_approval",
+        "is_active",
+        "position",
+    ]
+    list_editable = ["position", "is_active"]
+    list_filter = ["place", "is_active", "online_stores"]
+    search_fields = ["name"]
+    filter_horizontal = ["online_stores"]
+    fieldsets = [
+        (None, {"fields": ["name", "place", "default_minutes", "position", "is_active"]}),
+        ("Time held around it", {"fields": ["travel_minutes", "buffer_minutes"]}),
+        ("What it involves", {"fields": ["uses_fitting_room", "is_makeover"]}),
+        (
+            "Booking online",
+            {"fields": ["online_stores", "online_needs_approval", "online_min_notice_hours"]},
+        ),
+    ]
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(admin.ModelAdmin):
+    list_display = ["stylist", "store", "weekday", "starts", "ends"]
+    list_filter = ["weekday", "stylist__store"]
+    list_select_related = ["stylist__user", "stylist__store"]
+    search_fields = ["stylist__user__first_name", "stylist__user__last_name"]
+    autocomplete_fields = ["stylist"]
+
+    @admin.display(description="store", ordering="stylist__store__name")
+    def store(self, obj: WorkingHours) -> str:
+        return obj.stylist.store.name
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    list_display = ["stylist", "starts_at", "ends_at", "note"]
+    list_filter = ["stylist__store"]
+    list_select_related = ["stylist__user"]
+    search_fields = ["stylist__user__first_name", "stylist__user__last_name", "note"]
+    autocomplete_fields = ["stylist"]
+    date_hierarchy = "starts_at"
+
+
+class AppointmentWhenFilter(admin.SimpleListFilter):
+    """Upcoming by default: what a manager looks at most."""
+
+    title = "when"
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [("upcoming", "Upcoming"), ("past", "Past"), ("all", "All")]
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": (self.value() or "upcoming") == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        value = self.value() or "upcoming"
+        if value == "upcoming":
+            return queryset.filter(ends_at__gte=now)
+        if value == "past":
+            return queryset.filter(ends_at__lt=now)
+        return queryset
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ["starts_at", "kind", "stylist", "client", "store", "status", "booked_through"]
+    list_filter = [AppointmentWhenFilter, "status", "kind", "store", "booked_through"]
+    list_select_related = ["kind", "stylist__user", "customer", "store"]
+    search_fields = ["customer__last_name", "customer__email", "stylist__user__first_name"]
+    raw_id_fields = ["customer", "reservation"]
+    autocomplete_fields = ["stylist", "store"]
+    date_hierarchy = "starts_at"
+    ordering = ["starts_at"]
+    show_full_result_count = False
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # Times and status change through the app's services (slots, messages, rooms).
+    readonly_fields = [
+        "blocked_from",
+        "blocked_until",
+        "manage_token",
+        "revision",
+        "cancelled_at",
+        "checked_in_at",
+        "completed_at",
+        "booked_by",
+        "created_at",
+        "updated_at",
+    ]
+
+    @admin.display(description="client", ordering="customer__last_name")
+    def client(self, obj: Appointment) -> str:
+        return obj.customer.full_name if obj.customer_id else "—"
+
+
+@admin.register(StylingEnrollment)
+class StylingEnrollmentAdmin(admin.ModelAdmin):
+    list_display = ["customer", "stylist", "started_at", "ended_at", "goals"]
+    list_filter = ["stylist__store", "ended_at"]
+    list_select_related = ["customer", "stylist__user"]
+    raw_id_fields = ["customer"]
+    autocomplete_fields = ["stylist"]
+    search_fields = ["customer__last_name", "stylist__user__first_name"]

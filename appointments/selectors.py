@@ -322,3 +322,27 @@ def response_times_by_associate(
         for row in rows
     ]
     return sorted(result, key=lambda item: (item.key is None, item.label))
+
+
+def appointments_for_today(staff: StaffMember, now: datetime.datetime | None = None):
+    """Today's expected appointments (store time) that concern this person: theirs as the
+    stylist, and those of the clients in their book. One query, clients joined."""
+    from .models import Appointment
+    from .services.bookings import wall_clock
+
+    now = now or timezone.now()
+    zone = staff.store.zone
+    today = timezone.localtime(now, zone).date()
+    starts = wall_clock(today, datetime.time.min, zone)
+    ends = wall_clock(today + datetime.timedelta(days=1), datetime.time.min, zone)
+    if starts is None or ends is None:  # a zone whose clocks skip midnight
+        starts, ends = now - datetime.timedelta(hours=12), now + datetime.timedelta(hours=12)
+    return list(
+        Appointment.objects.filter(
+            store_id=staff.store_id, status__in=Appointment.EXPECTED_STATUSES
+        )
+        .between(starts, ends)
+        .filter(Q(stylist=staff) | Q(customer__assigned_associate=staff))
+        .select_related("customer", "kind", "stylist__user", "room", "store")
+        .order_by("starts_at", "pk")
+    )

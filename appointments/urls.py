@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import schedule, views
 
 app_name = "appointments"
 # Mounted at the site root: fitting rooms under rooms/, appointments under appointments/.
@@ -25,4 +25,26 @@ urlpatterns = [
     path("rooms/<int:pk>/status/", views.room_status, name="room-status"),
     path("rooms/<int:pk>/visit/", views.visit_start, name="visit-start"),
     path("rooms/<int:pk>/visit/end/", views.visit_end, name="visit-end"),
+    # Appointments: the agenda, booking, one appointment, a client's, personal styling.
+    path("appointments/", schedule.agenda, name="agenda"),
+    path("appointments/new/", schedule.appointment_new, name="appointment-new"),
+    path("appointments/styling/", schedule.styling, name="styling"),
+    path("appointments/<int:pk>/", schedule.appointment_detail, name="appointment"),
+    path("appointments/<int:pk>/step/", schedule.appointment_step, name="appointment-step"),
+    path("appointments/<int:pk>/cancel/", schedule.appointment_cancel, name="appointment-cancel"),
+    path(
+        "appointments/<int:pk>/move/",
+        schedule.appointment_reschedule,
+        name="appointment-reschedule",
+    ),
+    path(
+        "appointments/client/<int:customer_pk>/",
+        schedule.client_appointments,
+        name="client-appointments",
+    ),
+    path(
+        "appointments/client/<int:customer_pk>/styling/",
+        schedule.styling_enroll,
+        name="styling-enroll",
+    ),
 ]

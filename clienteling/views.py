@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from appointments.selectors import pager_for
+from appointments.selectors import appointments_for_today, pager_for
 from appointments.views import poll_state
 from clienteling.http import HtmxHttpRequest
 from clienteling.stores.access import request_staff
@@ -55,6 +55,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             recent_days=RECENT_PURCHASE_DAYS,
             pager=pager,
             poll=poll_state(pager.version),
+            appointments=appointments_for_today(staff, now),
         )
     return render(request, "clienteling/home.html", context)
 

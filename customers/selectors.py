@@ -300,3 +300,15 @@ def top_suggestions_for(customer_ids: list[int]) -> dict[int, Recommendation]:
             customer_id__in=set(customer_ids), rank=1
         ).select_related("product")
     }
+
+
+def messages_for_cause(dedupe_prefix: str, *, limit: int = 20) -> list:
+    """The messages one cause produced (e.g. "appointment:12:"), newest first: what went,
+    what waits and what was not sent, with why. For other apps' pages."""
+    from .models import Message
+
+    return list(
+        Message.objects.filter(dedupe_key__startswith=dedupe_prefix).order_by(
+            "-scheduled_for", "-pk"
+        )[:limit]
+    )

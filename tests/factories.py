@@ -385,3 +385,23 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     blocked_from = factory.SelfAttribute("starts_at")
     blocked_until = factory.SelfAttribute("ends_at")
     status = "booked"
+
+
+class TimeOffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.TimeOff"
+
+    stylist = factory.SubFactory(StaffMemberFactory, role="stylist")
+    starts_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=3))
+    ends_at = factory.LazyAttribute(lambda t: t.starts_at + datetime.timedelta(days=1))
+    note = "Holiday"
+
+
+class StylingEnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.StylingEnrollment"
+
+    stylist = factory.SubFactory(StaffMemberFactory, role="stylist")
+    customer = factory.SubFactory(
+        CustomerFactory, home_store=factory.SelfAttribute("..stylist.store")
+    )

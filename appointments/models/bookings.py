@@ -187,7 +187,7 @@ class AppointmentQuerySet(models.QuerySet):
 
     def for_agenda(self) -> AppointmentQuerySet:
         """What an agenda row shows: the client, the kind and the room, in one query."""
-        return self.select_related("customer", "kind", "room", "stylist__user").order_by(
+        return self.select_related("customer", "kind", "room", "store", "stylist__user").order_by(
             "starts_at", "pk"
         )
 

@@ -22,6 +22,15 @@ FACTORIES = {
     "appointments.page": lambda: factories.PageFactory(
         visit=factories.VisitFactory(associate=factories.StaffMemberFactory())
     ),
+    "appointments.appointmentkind": lambda: factories.AppointmentKindFactory(
+        name=f"Kind {factories.AppointmentKindFactory._meta.model.objects.count()}"
+    ),
+    "appointments.workinghours": lambda: factories.WorkingHoursFactory(
+        stylist=factories.StaffMemberFactory(role="stylist")
+    ),
+    "appointments.timeoff": lambda: factories.TimeOffFactory(),
+    "appointments.appointment": factories.AppointmentFactory,
+    "appointments.stylingenrollment": lambda: factories.StylingEnrollmentFactory(),
     "stores.store": factories.StoreFactory,
     "stores.staffmember": factories.StaffMemberFactory,
     "catalog.brand": factories.BrandFactory,

@@ -7,7 +7,13 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from tests.factories import CustomerFactory, OrderFactory, UserFactory
+from tests.factories import (
+    AppointmentFactory,
+    CustomerFactory,
+    OrderFactory,
+    StaffMemberFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,17 +58,30 @@ def test_home_query_count_does_not_grow_with_rows(
     client, associate, store, django_assert_num_queries
 ):
     client.force_login(associate.user)
+
+    def my_clients_visit():
+        customer = CustomerFactory(home_store=store, assigned_associate=associate)
+        _recent_order(customer)
+        # Starting now: it is today's in any time zone.
+        AppointmentFactory(
+            stylist=StaffMemberFactory(store=store, role="stylist"),
+            customer=customer,
+            starts_at=timezone.now(),
+            ends_at=timezone.now() + datetime.timedelta(hours=1),
+        )
+
     for _ in range(3):
-        _recent_order(CustomerFactory(home_store=store, assigned_associate=associate))
+        my_clients_visit()
     # user, staff+store, book count, reasons, recent orders with clients and stores,
-    # fitting-room pages for me (the session comes from the cache)
-    with django_assert_num_queries(6):
+    # fitting-room pages for me, today's appointments with clients, kinds, stylists and
+    # rooms (the session comes from the cache)
+    with django_assert_num_queries(7):
         client.get("/")
     for _ in range(5):
-        _recent_order(CustomerFactory(home_store=store, assigned_associate=associate))
-    with django_assert_num_queries(6):
+        my_clients_visit()
+    with django_assert_num_queries(7):
         response = client.get("/")
-    assert response.content.decode().count('class="list-row"') == 8
+    assert response.content.decode().count('class="list-row"') == 16  # 8 orders, 8 visits
 
 
 def test_home_for_an_account_without_a_store_explains_what_to_do(client):
