@@ -27,6 +27,7 @@ from customers.models import Customer, Order, Reason, Recommendation
 from customers.services import customer_refresh_totals, reasons_refresh, recommendations_refresh
 
 from . import data
+from .appointments import build_appointments
 from .catalog import build_catalog
 from .clients import ClientGenerator
 from .loader import BulkLoader, IdBlock, PostgresBulkMode
@@ -291,6 +292,10 @@ def build(
                     # Back to Django's default for the rest of the caller's transaction.
                     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             loader.reset_sequences(ID_MODELS)
+        with _phase(result, "appointments", stdout):
+            appointment_counts = build_appointments(
+                rng=random.Random(f"{seed}:appointments"), today=today
+            )
         with _phase(result, "reasons to contact", stdout):
             # What Today shows on the first morning: the same engine beat runs hourly.
             reasons_refresh(today=today)
@@ -304,6 +309,7 @@ def build(
     }
     for model, _, key in TABLES:
         result.counts[key] = loader.rows_written.get(model._meta.label, 0)
+    result.counts.update(appointment_counts)
     result.counts["open reasons"] = Reason.objects.filter(state=Reason.State.OPEN).count()
     result.counts["recommendations"] = Recommendation.objects.count()
     return result

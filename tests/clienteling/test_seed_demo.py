@@ -295,3 +295,27 @@ def test_print_logins_needs_no_database(django_assert_num_queries):
     assert "ava" in text and "grace" in text and data.DEMO_PASSWORD in text
     assert "Claire Dubois" in text
     assert len(data.DEMO_PASSWORD) >= 10
+
+
+def test_the_calendar_is_lived_in_and_never_double_books(seeded, story_client, db):
+    from appointments.models import Appointment, AppointmentKind, StylingEnrollment, WorkingHours
+    from clienteling.stores.models import StaffMember
+
+    now = timezone.now()
+    stylists = StaffMember.objects.filter(role=StaffMember.Role.STYLIST)
+    assert all(WorkingHours.objects.filter(stylist=s).count() == 6 for s in stylists)
+    assert AppointmentKind.objects.filter(online_stores__isnull=False).distinct().count() >= 2
+    assert Appointment.objects.filter(ends_at__lt=now, status="completed").exists()
+    assert Appointment.objects.filter(starts_at__gt=now, status__in=["booked", "confirmed"]).exists()
+    assert StylingEnrollment.objects.filter(ended_at__isnull=True).count() >= len(stylists)
+    # The story: Claire tries shoes tomorrow with a stylist, in a fitting room.
+    visit = Appointment.objects.get(customer=story_client, notes__icontains="shoes")
+    assert visit.starts_at > now and visit.room is not None
+    # No stylist holds two live appointments at once (PostgreSQL would have refused).
+    live = list(
+        Appointment.objects.exclude(status="cancelled")
+        .order_by("stylist_id", "blocked_from")
+        .values_list("stylist_id", "blocked_from", "blocked_until")
+    )
+    for (stylist, _, until), (next_stylist, start, _) in zip(live, live[1:], strict=False):
+        assert stylist != next_stylist or start >= until
