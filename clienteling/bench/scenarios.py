@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.db.models import Max, Min
+from django.utils import timezone
 
 from clienteling.catalog.models import Product
 from clienteling.stores.models import StaffMember
@@ -284,6 +285,21 @@ def _room_poll_prepare(actors: Actors) -> dict[str, Any]:
     return {"version": version, "rendered_at": int(time.time())}
 
 
+def _free_times_prepare(actors: Actors) -> dict[str, Any]:
+    """Booking a client of the associate's book: the try-on's free times tomorrow."""
+    import datetime
+
+    from appointments.models import AppointmentKind
+
+    customer = _client_card_prepare(actors)
+    kind = AppointmentKind.objects.filter(is_active=True).order_by("position", "pk").first()
+    if kind is None:
+        raise RuntimeError("the data set has no appointment kinds")
+    tomorrow = timezone.localtime(timezone.now(), actors.associate.store.zone).date()
+    tomorrow += datetime.timedelta(days=1)
+    return {**customer, "kind_id": kind.pk, "day": tomorrow.isoformat()}
+
+
 # Search as you type: what each keystroke (after htmx's 300 ms pause) asks for.
 HTMX = {"HX-Request": "true"}
 
@@ -420,6 +436,28 @@ HTTP_SCENARIOS: list[HttpScenario] = [
             expect_status=204,
         ),
         budget=Budget("p95 < 50 ms, ≤ 3 queries", p95_ms=50, max_queries=3),
+    ),
+    HttpScenario(
+        name="agenda-week",
+        title="appointments, the store's week",
+        kind=Kind.PAGE,
+        request=lambda context: RequestSpec(
+            "GET",
+            "/appointments/?view=week&stylist=all",
+            headers=context.session_headers("associate"),
+        ),
+    ),
+    HttpScenario(
+        name="free-times",
+        title="booking: free times (htmx)",
+        kind=Kind.PAGE,
+        prepare=_free_times_prepare,
+        request=lambda context: RequestSpec(
+            "GET",
+            f"/appointments/new/?customer={context.data['customer_id']}"
+            f"&kind={context.data['kind_id']}&day={context.data['day']}",
+            headers={**context.session_headers("associate"), **HTMX},
+        ),
     ),
     HttpScenario(
         name="ingest-new",

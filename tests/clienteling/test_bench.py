@@ -34,7 +34,14 @@ from clienteling.bench.scenarios import (
 )
 from clienteling.bench.stats import LoadResult, parse_wrk_output, ratio
 from customers.models import Customer, Order, OrderLine
-from tests.factories import CustomerFactory, OrderFactory, ProductFactory
+from tests.factories import (
+    AppointmentKindFactory,
+    CustomerFactory,
+    OrderFactory,
+    ProductFactory,
+    StaffMemberFactory,
+    working_week,
+)
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8000/livez/
   1 threads and 2 connections
@@ -358,6 +365,8 @@ def test_prepare_signs_in_picks_data_and_queries_are_counted(pos_clients, associ
     )
     leftover = OrderFactory(customer=pos_clients[0], external_id="bench-old-1", total="50.00")
     Customer.objects.filter(pk=pos_clients[0].pk).update(lifetime_value=50, order_count=1)
+    working_week(StaffMemberFactory(store=store, role="stylist"))
+    AppointmentKindFactory(name="In-store try-on")
 
     every_page = [s.name for s in scenarios.HTTP_SCENARIOS]
     prepared = child.prepare({"scenarios": every_page})
@@ -387,6 +396,7 @@ def test_prepare_signs_in_picks_data_and_queries_are_counted(pos_clients, associ
     }
     assert counted["room-poll"] == {"queries": 2, "status": 204}  # nothing new: 204, cheaply
     assert counted["today"]["queries"] > 0
+    assert counted["free-times"]["queries"] > 0
 
 
 @pytest.mark.django_db
