@@ -150,8 +150,13 @@ def agenda(request: HtmxHttpRequest) -> HttpResponse:
         .exclude(status=Appointment.Status.CANCELLED)
         .for_agenda()
     )
+    # Bookings clients made online that wait for a stylist's yes, whatever their day.
+    requests = Appointment.objects.for_store(store).filter(
+        status=Appointment.Status.REQUESTED, ends_at__gt=timezone.now()
+    )
     if stylist is not None:
         appointments = appointments.filter(stylist=stylist)
+        requests = requests.filter(stylist=stylist)
     by_day: dict[datetime.date, list[Appointment]] = defaultdict(list)
     for appointment in appointments:
         by_day[timezone.localtime(appointment.starts_at, store.zone).date()].append(appointment)
@@ -176,6 +181,7 @@ def agenda(request: HtmxHttpRequest) -> HttpResponse:
         "next_day": day + step,
         "feed_url": feed_url,
         "view": "week" if week else "day",
+        "requests": list(requests.for_agenda()[:20]),
     }
     return render_page(request, "appointments/agenda.html", context, partial="agenda")
 

@@ -111,6 +111,21 @@ def test_the_week_view_lists_seven_days_and_htmx_gets_only_the_agenda(client, st
     assert "Week of 7 Dec" in body
 
 
+def test_online_requests_waiting_for_a_yes_head_the_agenda(client, stylist, try_on):
+    AppointmentFactory(
+        stylist=stylist,
+        customer=CustomerFactory(home_store=stylist.store, first_name="Ines", last_name="Roy"),
+        kind=try_on,
+        status="requested",
+        starts_at=ny(TUESDAY + datetime.timedelta(days=3), 11),
+        ends_at=ny(TUESDAY + datetime.timedelta(days=3), 12),
+    )
+
+    body = login(client, stylist).get(reverse("appointments:agenda")).content.decode()
+
+    assert "Waiting for a yes (1)" in body and "Ines Roy" in body
+
+
 def test_the_agenda_never_shows_another_stores_appointments(client, stylist, other_store, try_on):
     elsewhere = StaffMemberFactory(store=other_store, role="stylist")
     AppointmentFactory(
@@ -151,7 +166,8 @@ def test_the_agenda_queries_do_not_grow_with_appointments(
             starts_at=ny(TUESDAY, hour),
             ends_at=ny(TUESDAY, hour + 1),
         )
-    # session + user, staff, stylists, the feed, the appointments (clients, kinds, rooms joined)
+    # session + user, staff, stylists, the feed, the appointments and the requests (with
+    # their clients, kinds, rooms and stylists joined)
     with django_assert_num_queries(len(first.captured_queries)):
         client.get(url, params)
 
