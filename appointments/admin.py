@@ -13,12 +13,20 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from . import versions
+from .calendar_feed import calendar_feed_url
 from .models import (
     Appointment,
     AppointmentKind,
+    CalendarFeed,
+    Chapter,
+    MakeoverMedia,
+    MakeoverSession,
     Page,
+    ProductUse,
     Reservation,
     Room,
+    Sample,
+    ShareLink,
     StagedItem,
     StylingEnrollment,
     TimeOff,
@@ -348,3 +356,206 @@ class StylingEnrollmentAdmin(admin.ModelAdmin):
     raw_id_fields = ["customer"]
     autocomplete_fields = ["stylist"]
     search_fields = ["customer__last_name", "stylist__user__first_name"]
+
+
+# --- Stylists' calendar feeds ---------------------------------------------------------------
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Each stylist's private calendar address. Rotate it when a phone is lost or a stylist
+    leaves: the old address stops working at once."""
+
+    list_display = ["stylist", "store", "created_at", "feed_link"]
+    list_filter = ["stylist__store"]
+    list_select_related = ["stylist__user", "stylist__store"]
+    search_fields = ["stylist__user__first_name", "stylist__user__last_name"]
+    autocomplete_fields = ["stylist"]
+    fields = ["stylist", "feed_address", "created_at"]
+    readonly_fields = ["feed_address", "created_at"]
+    actions = ["rotate_feeds"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: CalendarFeed | None = None):
+        # A feed belongs to its stylist for good: rotate it rather than hand it to another.
+        return [*self.readonly_fields, "stylist"] if obj else self.readonly_fields
+
+    @admin.display(description="store", ordering="stylist__store__name")
+    def store(self, obj: CalendarFeed) -> str:
+        return obj.stylist.store.name
+
+    @admin.display(description="feed")
+    def feed_link(self, obj: CalendarFeed) -> str:
+        return format_html('<a href="{}">.ics</a>', calendar_feed_url(obj))
+
+    @admin.display(description="feed address (the stylist subscribes to it on their phone)")
+    def feed_address(self, obj: CalendarFeed) -> str:
+        if not obj.pk:
+            return "Save the feed first."
+        url = calendar_feed_url(obj)
+        return format_html('<a href="{}">{}</a>', url, url)
+
+    @admin.action(description="Rotate the feed address (the old one stops working at once)")
+    def rotate_feeds(self, request: HttpRequest, queryset: QuerySet[CalendarFeed]) -> None:
+        feeds = list(queryset)
+        for feed in feeds:
+            feed.rotate()
+        self.message_user(
+            request,
+            f"New addresses for {len(feeds)} calendar feed(s). "
+            "Each stylist subscribes again with the new address.",
+        )
+
+
+# --- Makeovers: sessions with their chapters, products and samples; media and links read --
+
+
+class ChapterInline(admin.StackedInline):
+    """Chapters of a session; their products are edited on the chapter (change link)."""
+
+    model = Chapter
+    extra = 0
+    fields = ["position", "area", "custom_title", "steps"]
+    show_change_link = True
+
+
+class SampleInline(admin.TabularInline):
+    model = Sample
+    extra = 0
+    autocomplete_fields = ["product"]
+    fields = ["product", "shade", "quantity"]
+
+
+class ProductUseInline(admin.TabularInline):
+    model = ProductUse
+    extra = 0
+    autocomplete_fields = ["product"]
+    fields = ["product", "shade", "quantity", "note"]
+
+
+@admin.register(MakeoverSession)
+class MakeoverSessionAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "client", "stylist", "store", "created_at", "completed_at"]
+    list_filter = ["appointment__store", ("completed_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["customer", "stylist__user", "appointment__store"]
+    search_fields = [
+        "title",
+        "customer__last_name",
+        "customer__first_name",
+        "stylist__user__first_name",
+    ]
+    raw_id_fields = ["appointment", "customer"]
+    autocomplete_fields = ["stylist"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    # Completion raises replenishment reasons: it happens in the editor, through the service.
+    readonly_fields = ["products_used", "created_at", "updated_at", "completed_at"]
+    inlines = [ChapterInline, SampleInline]
+
+    @admin.display(description="client", ordering="customer__last_name")
+    def client(self, obj: MakeoverSession) -> str:
+        return obj.customer.full_name if obj.customer_id else "—"
+
+    @admin.display(description="store", ordering="appointment__store__name")
+    def store(self, obj: MakeoverSession) -> str:
+        return obj.appointment.store.name
+
+    @admin.display(description="products used (edit them on each chapter)")
+    def products_used(self, obj: MakeoverSession) -> str:
+        uses = ProductUse.objects.filter(chapter__session=obj).select_related("product", "chapter")
+        lines = [f"{use.chapter.title}: {use}" for use in uses]
+        return "; ".join(lines) or "—"
+
+
+@admin.register(Chapter)
+class ChapterAdmin(admin.ModelAdmin):
+    list_display = ["title", "session", "area", "position"]
+    list_select_related = ["session"]
+    list_filter = ["area"]
+    search_fields = ["custom_title", "session__title", "session__customer__last_name"]
+    raw_id_fields = ["session"]
+    inlines = [ProductUseInline]
+    show_full_result_count = False
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    """Written by the app's services (files cleaned, secrets hashed): read here, not edited."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(MakeoverMedia)
+class MakeoverMediaAdmin(_ReadOnlyAdmin):
+    list_display = ["__str__", "session", "chapter", "kind", "shared", "created_at"]
+    list_filter = ["kind", "shared"]
+    list_select_related = ["session", "chapter"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    # No file links: the files are private, served only to staff of the store and the
+    # client's link (the editor and the client's page).
+    fields = [
+        "session",
+        "chapter",
+        "kind",
+        "caption",
+        "shared",
+        "content_type",
+        "width",
+        "height",
+        "link",
+        "stored_as",
+        "uploaded_by",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="stored as")
+    def stored_as(self, obj: MakeoverMedia) -> str:
+        return obj.file.name or "—"
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(_ReadOnlyAdmin):
+    """Links sent to clients. Only a digest of each secret exists, and it is not shown:
+    nothing here can open a client's page."""
+
+    list_display = ["session", "created_at", "expires_at", "revoked_at", "open_count", "state"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["session"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    fields = [
+        "session",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "last_opened_at",
+        "open_count",
+    ]
+    readonly_fields = fields
+    actions = ["revoke_links"]
+
+    @admin.display(description="state")
+    def state(self, obj: ShareLink) -> str:
+        if obj.revoked_at:
+            return "Revoked"
+        return "Works" if obj.is_usable() else "Expired"
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("appointments.change_sharelink")
+
+    @admin.action(
+        description="Revoke the selected links (they stop working at once)", permissions=["revoke"]
+    )
+    def revoke_links(self, request: HttpRequest, queryset: QuerySet[ShareLink]) -> None:
+        from .services import share_link_revoke
+
+        revoked = sum(share_link_revoke(link=link) for link in queryset)
+        self.message_user(request, f"{revoked} link(s) revoked.")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import schedule, views
+from . import makeover_views, schedule, views
 
 app_name = "appointments"
 # Mounted at the site root: fitting rooms under rooms/, appointments under appointments/.
@@ -46,5 +46,103 @@ urlpatterns = [
         "appointments/client/<int:customer_pk>/styling/",
         schedule.styling_enroll,
         name="styling-enroll",
+    ),
+    # Makeover notes of an appointment (pk: the appointment's).
+    path("appointments/<int:pk>/makeover/", makeover_views.makeover, name="makeover"),
+    path(
+        "appointments/<int:pk>/makeover/start/",
+        makeover_views.makeover_start,
+        name="makeover-start",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/notes/",
+        makeover_views.makeover_notes,
+        name="makeover-notes",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/complete/",
+        makeover_views.makeover_complete,
+        name="makeover-complete",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/share/",
+        makeover_views.makeover_share,
+        name="makeover-share",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/share/<int:link_pk>/revoke/",
+        makeover_views.makeover_share_revoke,
+        name="makeover-share-revoke",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/chapters/",
+        makeover_views.chapter_add,
+        name="makeover-chapter-add",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/",
+        makeover_views.chapter_detail,
+        name="makeover-chapter",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/remove/",
+        makeover_views.chapter_remove,
+        name="makeover-chapter-remove",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/move/",
+        makeover_views.chapter_move,
+        name="makeover-chapter-move",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/products/",
+        makeover_views.product_use_add,
+        name="makeover-product-add",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/products/<int:use_pk>/remove/",
+        makeover_views.product_use_remove,
+        name="makeover-product-remove",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/photos/",
+        makeover_views.photo_add,
+        name="makeover-photo-add",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/videos/",
+        makeover_views.video_add,
+        name="makeover-video-add",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/samples/",
+        makeover_views.sample_add,
+        name="makeover-sample-add",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/samples/<int:sample_pk>/remove/",
+        makeover_views.sample_remove,
+        name="makeover-sample-remove",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/media/<str:token>/",
+        makeover_views.media_file,
+        name="makeover-media",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/media/<str:token>/thumb/",
+        makeover_views.media_file,
+        {"thumbnail": True},
+        name="makeover-media-thumb",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/media/<str:token>/remove/",
+        makeover_views.media_remove,
+        name="makeover-media-remove",
+    ),
+    path(
+        "appointments/<int:pk>/makeover/media/<str:token>/shared/",
+        makeover_views.media_shared,
+        name="makeover-media-shared",
     ),
 ]

@@ -6,3 +6,6 @@ class ClientelingConfig(AppConfig):
 
     name = "clienteling"
     verbose_name = "Clienteling"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 (registers the system checks)

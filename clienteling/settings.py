@@ -66,6 +66,10 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "django_celery_beat",
     "django_ratelimit",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Bottom layer: stores and staff, catalog, message transports.
     "clienteling.stores",
     "clienteling.catalog",
@@ -79,15 +83,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "clienteling.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "clienteling.security.IdleTimeoutMiddleware",
+    "clienteling.security.SecondFactorMiddleware",
     "clienteling.stores.middleware.StoreTimezoneMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during login into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clienteling.urls"
@@ -153,6 +164,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # Counts failed sign-ins and refuses a locked-out account before checking its password.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout by account, not by address: a whole store signs in from one address.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Attempts and lockouts are rows in the admin (Axes); no log line for every sign-in.
+AXES_VERBOSE = False
+# axes.W006 says that lockout by username alone lets an attacker try many accounts from
+# one address: that is the trade-off asked for (a store shares one address); login
+# attempts per address are still limited by the proxy in front.
+SILENCED_SYSTEM_CHECKS.append("axes.W006")
+# The client address Django sees (REMOTE_ADDR); the proxy in front sets it.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# A second factor (TOTP, django-otp) for superusers, staff users and store managers:
+# on by default with production settings; the demo (DEBUG on) leaves it off.
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Clienteling")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -190,11 +224,38 @@ PHONENUMBER_DB_FORMAT = "E164"
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # --- Security -------------------------------------------------------------------
+# A session ends after this long without use (shared store devices sign themselves out),
+# and after SESSION_COOKIE_AGE in any case (a long shift).
+SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=60 * 60)
+SESSION_COOKIE_AGE = env.int("SESSION_MAX_AGE_SECONDS", default=12 * 60 * 60)
+# Requests a device makes by itself (the fitting-room pager's poll) are not "use".
+SESSION_IDLE_IGNORE_PATHS = ["/rooms/pages/"]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy without 'unsafe-inline': no inline script or style anywhere
+# (htmx's own indicator style is turned off in base.html; the API docs page, Swagger UI,
+# is the one page allowed inline styles, see clienteling/api.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=(), payment=()"
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -341,6 +402,23 @@ APPOINTMENT_THANK_YOU_AFTER_HOURS = env.int("APPOINTMENT_THANK_YOU_AFTER_HOURS",
 # The address of a virtual styling room, "{token}" replaced by the appointment's own
 # (e.g. "https://meet.example.com/styling-{token}"); empty: the stylist pastes a link.
 VIDEO_ROOM_URL_TEMPLATE = env.str("VIDEO_ROOM_URL_TEMPLATE", default="")
+
+# Bookings one address may post on a store's public booking page, django-ratelimit style
+# ("10/h": ten an hour), and changes (move, cancel) one client's appointment link may post.
+BOOKING_RATE = env.str("BOOKING_RATE", default="10/h")
+BOOKING_MANAGE_RATE = env.str("BOOKING_MANAGE_RATE", default="10/h")
+
+# --- Makeovers ----------------------------------------------------------------------
+# Photos bigger than this many bytes, or with more pixels than this (a decompression
+# bomb), are refused with a sentence before anything is decoded or saved.
+MAKEOVER_MAX_UPLOAD_BYTES = env.int("MAKEOVER_MAX_UPLOAD_BYTES", default=15 * 1024 * 1024)
+MAKEOVER_MAX_PIXELS = env.int("MAKEOVER_MAX_PIXELS", default=40_000_000)
+# Short videos (MP4, QuickTime, WebM, recognised by their first bytes) up to this size.
+MAKEOVER_MAX_VIDEO_BYTES = env.int("MAKEOVER_MAX_VIDEO_BYTES", default=50 * 1024 * 1024)
+# The client's link to their makeover page works this many days (unless revoked).
+MAKEOVER_LINK_DAYS = env.int("MAKEOVER_LINK_DAYS", default=30)
+# "Ask my stylist for this" requests one link may send (django-ratelimit rate).
+MAKEOVER_ASK_RATE = env.str("MAKEOVER_ASK_RATE", default="10/h")
 
 # --- Email and SMS transports ---------------------------------------------------
 # EMAIL_URL picks Django's email backend: "consolemail://", "filemail:///relative/path"

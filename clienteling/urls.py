@@ -3,10 +3,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from appointments import booking_pages, tablet
+from appointments import booking_pages, calendar_feed, makeover_pages, tablet
 from customers import hooks, selection_pages, signup
 
-from . import views
+from . import accounts, views
 
 admin.site.site_header = "Clienteling administration"
 admin.site.site_title = "Clienteling"
@@ -16,18 +16,50 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/two-factor/", accounts.two_factor_verify, name="two-factor-verify"),
+    path("account/two-factor/setup/", accounts.two_factor_setup, name="two-factor-setup"),
     path("clients/", include("customers.urls")),
     path("", include("appointments.urls")),
     # The fitting-room tablets: public, known by the secret token in their link.
     path("fitting-room/<str:token>/", tablet.tablet, name="room-tablet"),
     path("fitting-room/<str:token>/check-in/", tablet.tablet_check_in, name="room-tablet-check-in"),
     path("fitting-room/<str:token>/page/", tablet.tablet_page, name="room-tablet-page"),
+    # A store's public booking page: a kind, a day and time, a few details (no login).
+    path("book/<slug:store_code>/", booking_pages.book, name="book"),
+    path("book/<slug:store_code>/<int:kind_id>/", booking_pages.book_times, name="book-times"),
+    path(
+        "book/<slug:store_code>/<int:kind_id>/details/",
+        booking_pages.book_details,
+        name="book-details",
+    ),
     # A client's own appointment: see, move or cancel it (known by the token in its link).
     path(
         "my-appointment/<str:token>/",
         booking_pages.appointment_manage,
         name="appointment-manage",
     ),
+    path(
+        "my-appointment/<str:token>/booked/",
+        booking_pages.appointment_booked,
+        name="appointment-booked",
+    ),
+    path(
+        "my-appointment/<str:token>/cancel/",
+        booking_pages.appointment_cancel_page,
+        name="appointment-manage-cancel",
+    ),
+    path(
+        "my-appointment/<str:token>/move/",
+        booking_pages.appointment_move,
+        name="appointment-manage-move",
+    ),
+    path(
+        "my-appointment/<str:token>/move/confirm/",
+        booking_pages.appointment_move_confirm,
+        name="appointment-manage-move-confirm",
+    ),
+    # A stylist's calendar feed (.ics): known by its secret token, rotated in the admin.
+    path("calendar/<str:token>.ics", calendar_feed.calendar_feed, name="calendar-feed"),
     path("join/<str:token>/", signup.signup, name="signup"),
     path("join/<str:token>/thanks/", signup.signup_thanks, name="signup-thanks"),
     path("sign-up-code/", signup.signup_qr, name="signup-qr"),
@@ -36,6 +68,20 @@ urlpatterns = [
         "s/<str:token>/hold/<int:item_id>/",
         selection_pages.selection_hold_view,
         name="selection-hold",
+    ),
+    # A client's makeover page: public, known by the secret in the link they were sent.
+    path("m/<str:token>/", makeover_pages.makeover_page, name="makeover-page"),
+    path("m/<str:token>/ask/", makeover_pages.makeover_ask, name="makeover-ask"),
+    path(
+        "m/<str:token>/media/<str:media_token>/",
+        makeover_pages.makeover_page_media,
+        name="makeover-page-media",
+    ),
+    path(
+        "m/<str:token>/media/<str:media_token>/thumb/",
+        makeover_pages.makeover_page_media,
+        {"thumbnail": True},
+        name="makeover-page-media-thumb",
     ),
     path("hooks/sms/", hooks.sms_webhook, name="sms-webhook"),
     path("hooks/email/", hooks.email_webhook, name="email-webhook"),

@@ -405,3 +405,88 @@ class StylingEnrollmentFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(
         CustomerFactory, home_store=factory.SelfAttribute("..stylist.store")
     )
+
+
+# --- Makeover sessions (appointments) ------------------------------------------------------
+
+
+class MakeoverKindFactory(AppointmentKindFactory):
+    name = "Makeover"
+    is_makeover = True
+
+
+class MakeoverSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.MakeoverSession"
+
+    appointment = factory.SubFactory(
+        AppointmentFactory, kind=factory.SubFactory(MakeoverKindFactory)
+    )
+    customer = factory.SelfAttribute("appointment.customer")
+    stylist = factory.SelfAttribute("appointment.stylist")
+
+
+class ChapterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.Chapter"
+
+    session = factory.SubFactory(MakeoverSessionFactory)
+    area = "eyes"
+    steps = "Prime the lids\nBlend the crease shade"
+    position = factory.Sequence(lambda n: n)
+
+
+class ProductUseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.ProductUse"
+
+    chapter = factory.SubFactory(ChapterFactory)
+    product = factory.SubFactory(ProductFactory)
+    shade = "Rosewood"
+
+
+class SampleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.Sample"
+
+    session = factory.SubFactory(MakeoverSessionFactory)
+    product = factory.SubFactory(ProductFactory)
+
+
+class MakeoverMediaFactory(factory.django.DjangoModelFactory):
+    """A link by default (no file to write); photos come from the upload service."""
+
+    class Meta:
+        model = "appointments.MakeoverMedia"
+
+    session = factory.SubFactory(MakeoverSessionFactory)
+    kind = "link"
+    link = "https://video.example.com/lesson"
+
+
+def _share_digest(token: str) -> str:
+    from appointments.models import share_token_digest
+
+    return share_token_digest(token)
+
+
+class ShareLinkFactory(factory.django.DjangoModelFactory):
+    """`ShareLinkFactory(token="…")`: the secret a test opens the page with (only its
+    digest is stored)."""
+
+    class Meta:
+        model = "appointments.ShareLink"
+
+    class Params:
+        token = factory.Sequence(lambda n: f"share-token-{n:08d}")
+
+    session = factory.SubFactory(MakeoverSessionFactory)
+    token_digest = factory.LazyAttribute(lambda link: _share_digest(link.token))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
+
+
+class CalendarFeedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "appointments.CalendarFeed"
+
+    stylist = factory.SubFactory(StaffMemberFactory, role="stylist")

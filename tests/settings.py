@@ -16,6 +16,8 @@ os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="clienteling-test-"))
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
 os.environ.setdefault("SMS_TRANSPORT", "clienteling.channels.sms.FileSmsTransport")
+# Tests sign staff in with force_login; the second factor has tests of its own.
+os.environ.setdefault("TWO_FACTOR_REQUIRED", "false")
 
 from clienteling.settings import *  # noqa: F403
 from clienteling.settings import STATIC_ROOT, STORAGES

@@ -23,6 +23,16 @@ from customers.models import Customer
 from .bookings import Appointment
 
 
+class PrivateStorage(FileSystemStorage):
+    """Files with no URL at all: FileSystemStorage would fall back to MEDIA_URL, so a
+    template writing `photo.file.url` would link under /media/. Here it fails loudly."""
+
+    def url(self, name: str | None) -> str:
+        raise ValueError(
+            "Makeover files are private: serve them through the makeover views, not a URL."
+        )
+
+
 def private_storage() -> FileSystemStorage:
     """Files no URL leads to: PRIVATE_MEDIA_ROOT, read back only through access checks.
 
@@ -30,7 +40,7 @@ def private_storage() -> FileSystemStorage:
     """
     from django.conf import settings
 
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+    return PrivateStorage(location=settings.PRIVATE_MEDIA_ROOT)
 
 
 def share_token_digest(token: str) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -67,8 +68,9 @@ class Slot:
 
     @property
     def key(self) -> str:
-        """What a form posts back: stylist and start, e.g. "12@2026-12-08T14:00:00+00:00"."""
-        return f"{self.stylist_id}@{self.starts_at.isoformat()}"
+        """What a form posts back: stylist and start, e.g. "12@2026-12-08T14:00:00Z"
+        ("Z", not "+00:00": a "+" in a query string would arrive as a space)."""
+        return f"{self.stylist_id}@{self.starts_at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
 def parse_slot_key(value: str) -> tuple[int, datetime.datetime] | None:
@@ -77,11 +79,11 @@ def parse_slot_key(value: str) -> tuple[int, datetime.datetime] | None:
     try:
         moment = datetime.datetime.fromisoformat(start)
         stylist_id = int(stylist)
-    except ValueError:
+        if moment.tzinfo is None or not 0 < stylist_id < 2**63:
+            return None
+        return stylist_id, moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # not a date, or one UTC cannot hold
         return None
-    if moment.tzinfo is None:
-        return None
-    return stylist_id, moment.astimezone(UTC)
 
 
 def slot_minutes() -> int:
@@ -370,7 +372,9 @@ def _video_link(appointment: Appointment, given: str) -> str:
     if given.strip():
         return given.strip()
     template = settings.VIDEO_ROOM_URL_TEMPLATE
-    return template.format(token=appointment.manage_token[:16]) if template else ""
+    # A token of its own: the video link travels to calendars and the video provider,
+    # and must not give away any part of the client's personal link.
+    return template.format(token=secrets.token_urlsafe(12)) if template else ""
 
 
 @dataclass
@@ -520,7 +524,11 @@ def appointment_reschedule(
         raise ApplicationError(
             f"This appointment is {appointment.get_status_display().lower()}: it can't be moved."
         )
-    if stylist.store_id != appointment.store_id or stylist.role != StaffMember.Role.STYLIST:
+    if (
+        stylist.store_id != appointment.store_id
+        or stylist.role != StaffMember.Role.STYLIST
+        or not stylist.user.is_active
+    ):
         raise ApplicationError("Choose one of the store's stylists.", field="stylist")
     kind = appointment.kind
     slot = _offered(

@@ -1,11 +1,16 @@
 import segno
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from .models import StaffMember, Store
+from .services import sessions_end_for_user, staff_deactivate
+
+User = get_user_model()
 
 
 class StaffInline(admin.TabularInline):
@@ -50,6 +55,14 @@ class StaffMemberAdmin(admin.ModelAdmin):
     list_select_related = ["user", "store"]
     search_fields = ["user__first_name", "user__last_name", "user__username", "employee_code"]
     autocomplete_fields = ["user", "store"]
+    actions = ["deactivate"]
+
+    @admin.action(description="Deactivate and sign out everywhere (they left the store)")
+    def deactivate(self, request, queryset):
+        ended = sum(staff_deactivate(staff=staff) for staff in queryset.select_related("user"))
+        self.message_user(
+            request, f"{queryset.count()} account(s) switched off; {ended} session(s) ended."
+        )
 
     @admin.display(description="name", ordering="user__first_name")
     def display_name(self, obj: StaffMember) -> str:
@@ -58,3 +71,16 @@ class StaffMemberAdmin(admin.ModelAdmin):
     @admin.display(description="active", boolean=True, ordering="user__is_active")
     def is_active(self, obj: StaffMember) -> bool:
         return obj.user.is_active
+
+
+# Users: switching an account off in the admin also ends its sessions on the server.
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            ended = sessions_end_for_user(user_id=obj.pk)
+            self.message_user(request, f"{obj.get_username()} is signed out ({ended} session(s)).")

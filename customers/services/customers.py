@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from phonenumber_field.phonenumber import PhoneNumber
+from phonenumber_field.phonenumber import PhoneNumber, to_python
 
 from clienteling.errors import ApplicationError
 from clienteling.stores.models import StaffMember, Store
@@ -106,6 +106,16 @@ class SignupResult:
     created: bool
 
 
+def _proven_channels(customer: Customer, *, email: str, phone) -> set[str]:
+    """The channels whose address the person gave and which match the client's own."""
+    proven = set()
+    if email and customer.email and customer.email.lower() == email:
+        proven.add(ContactChannel.EMAIL)
+    if phone and customer.phone and str(customer.phone) == str(to_python(phone) or ""):
+        proven.update({ContactChannel.SMS, ContactChannel.PHONE})
+    return proven
+
+
 @transaction.atomic
 def customer_self_signup(
     *,
@@ -116,12 +126,17 @@ def customer_self_signup(
     phone: PhoneNumber | str | None = None,
     consents: list[ConsentAnswer] = (),
     associate: StaffMember | None = None,
+    at_counter: bool = True,
 ) -> SignupResult:
     """A client signs up on their own phone at the counter: create them, or match who they are.
 
     A matching email or phone means they are already a client: their consents are updated
     (only where they changed) and nothing else about them is touched or revealed. Either
     way a "signed up" reason tells the associate at the counter (or the store's team).
+
+    `at_counter=False` is for clients who give their details away from the store (booking
+    an appointment online): a new client joins as online, and no "signed up" reason asks
+    the counter to greet someone who is not there (the appointment is what staff see).
     """
     email = email.strip().lower()
     existing = customer_duplicates(email=email, phone=phone).order_by("pk").first()
@@ -133,12 +148,16 @@ def customer_self_signup(
             phone=phone,
             home_store=store,
             assigned_associate=associate,
-            joined_via=Customer.JoinedVia.SELF_SIGNUP,
+            joined_via=Customer.JoinedVia.SELF_SIGNUP if at_counter else Customer.JoinedVia.ONLINE,
             consents=consents,
             consent_source=Source.CLIENT,
         )
     else:
         customer = existing
+        # A match by one address is not proof of the other: only the channels whose
+        # address the person typed, and which are the client's own, take their answer
+        # (someone typing a client's email and their own number changes nothing of hers).
+        proven = _proven_channels(customer, email=email, phone=phone)
         consents_append_if_changed(
             items=[
                 (
@@ -151,8 +170,11 @@ def customer_self_signup(
                     },
                 )
                 for answer in consents
+                if answer.channel in proven
             ]
         )
+    if not at_counter:
+        return SignupResult(customer=customer, created=existing is None)
     today = timezone.localdate()
     Reason.objects.get_or_create(
         customer=customer,

@@ -65,7 +65,7 @@ def working(stylist):
 
 
 def slot_key(stylist, when: datetime.datetime) -> str:
-    return f"{stylist.pk}@{when.astimezone(datetime.UTC).isoformat()}"
+    return f"{stylist.pk}@{when.astimezone(datetime.UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
 def login(client, staff):

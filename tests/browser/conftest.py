@@ -27,11 +27,35 @@ CHROMIUM_FLAGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# The pages' Content-Security-Policy is enforced in every test: this records what it
+# blocks (an init script runs before the page's own, and no policy applies to it).
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"}`);
+});
+"""
+# axe-core is served as a same-origin script (the policy allows only 'self').
+AXE_URL_PATH = "/__tests__/axe.min.js"
 
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_FLAGS}
+
+
+@pytest.fixture(scope="session")
+def browser(browser):
+    """pytest-playwright's browser, whose every new context watches for CSP violations."""
+    new_context = browser.new_context
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.add_init_script(CSP_WATCH)
+        return context
+
+    browser.new_context = watched_context
+    return browser
 
 
 @pytest.fixture(scope="session")
@@ -59,9 +83,23 @@ def login(page, live_server, username: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def csp_violations(page) -> list[str]:
+    """What the page's Content-Security-Policy blocked so far (inline scripts or styles,
+    scripts from elsewhere...): it must stay empty."""
+    return page.evaluate("window.__cspViolations || []")
+
+
 def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
-    """Run axe-core (from npm) in the page; return the violations of the given impacts."""
-    page.add_script_tag(path=str(AXE))
+    """Run axe-core (from npm) in the page; return the violations of the given impacts,
+    and anything the Content-Security-Policy blocked (id "csp")."""
+    blocked = csp_violations(page)
+    if not getattr(page, "_axe_routed", False):
+        page.context.route(
+            f"**{AXE_URL_PATH}",
+            lambda route: route.fulfill(path=str(AXE), content_type="application/javascript"),
+        )
+        page._axe_routed = True
+    page.add_script_tag(url=page.evaluate("location.origin") + AXE_URL_PATH)
     result = page.evaluate(
         "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", ["wcag2a", "wcag2aa"]
     )
@@ -69,7 +107,7 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
         for v in result["violations"]
         if v["impact"] in impacts
-    ]
+    ] + [{"id": "csp", "impact": "critical", "nodes": blocked} for _ in blocked[:1]]
 
 
 def small_touch_targets(

@@ -8,6 +8,7 @@ which is rolled back, so they all see the same seeded database.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections import Counter, defaultdict
 from decimal import Decimal
@@ -19,6 +20,7 @@ from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import RequestFactory
 from django.utils import timezone
 
 from clienteling import demo
@@ -238,16 +240,18 @@ def test_staff_logins_roles_and_manager_permissions(seeded, db):
     roles = Counter(StaffMember.objects.values_list("role", flat=True))
     assert roles == {"associate": 12, "stylist": 12, "manager": 12}
     assert not StaffMember.objects.filter(employee_code__isnull=True).exists()
-    ava = authenticate(username="ava", password=data.DEMO_PASSWORD)
+    # django-axes counts sign-ins per request: authenticate as the login page does.
+    request = RequestFactory().post("/login/")
+    ava = authenticate(request, username="ava", password=data.DEMO_PASSWORD)
     assert ava is not None and not ava.is_staff
-    manager = authenticate(username="grace", password=data.DEMO_PASSWORD)
+    manager = authenticate(request, username="grace", password=data.DEMO_PASSWORD)
     assert manager.is_staff and not manager.is_superuser
     assert manager.has_perms(
         ["customers.change_customer", "customers.view_order", "catalog.change_product"]
     )
     assert not manager.has_perm("auth.change_user")
     assert not manager.has_perm("customers.delete_order")
-    admin = authenticate(username="admin", password=data.DEMO_PASSWORD)
+    admin = authenticate(request, username="admin", password=data.DEMO_PASSWORD)
     assert admin.is_superuser
 
 
@@ -306,7 +310,9 @@ def test_the_calendar_is_lived_in_and_never_double_books(seeded, story_client, d
     assert all(WorkingHours.objects.filter(stylist=s).count() == 6 for s in stylists)
     assert AppointmentKind.objects.filter(online_stores__isnull=False).distinct().count() >= 2
     assert Appointment.objects.filter(ends_at__lt=now, status="completed").exists()
-    assert Appointment.objects.filter(starts_at__gt=now, status__in=["booked", "confirmed"]).exists()
+    assert Appointment.objects.filter(
+        starts_at__gt=now, status__in=["booked", "confirmed"]
+    ).exists()
     assert StylingEnrollment.objects.filter(ended_at__isnull=True).count() >= len(stylists)
     # The story: Claire tries shoes tomorrow with a stylist, in a fitting room.
     visit = Appointment.objects.get(customer=story_client, notes__icontains="shoes")
@@ -317,5 +323,5 @@ def test_the_calendar_is_lived_in_and_never_double_books(seeded, story_client, d
         .order_by("stylist_id", "blocked_from")
         .values_list("stylist_id", "blocked_from", "blocked_until")
     )
-    for (stylist, _, until), (next_stylist, start, _) in zip(live, live[1:], strict=False):
+    for (stylist, _, until), (next_stylist, start, _) in itertools.pairwise(live):
         assert stylist != next_stylist or start >= until

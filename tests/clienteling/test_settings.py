@@ -89,3 +89,15 @@ def test_openapi_schema_generates_without_warnings(tmp_path):
         "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
     )
     assert "/api/v1/orders/bulk/" in (tmp_path / "schema.yml").read_text()
+
+
+def test_check_deploy_warns_when_the_second_factor_is_turned_off():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={**PRODUCTION_ENV, "TWO_FACTOR_REQUIRED": "false"},
+    )
+    assert result.returncode != 0
+    assert "clienteling.W001" in result.stdout + result.stderr

@@ -82,6 +82,21 @@ def test_an_existing_client_is_matched_not_duplicated_and_not_revealed(client, s
     assert Reason.objects.get().why.startswith("Already a client")
 
 
+def test_a_match_by_email_changes_no_consent_of_a_number_that_is_not_hers(client, store):
+    existing = CustomerFactory(home_store=store, email="ines@example.com", phone="+12125550100")
+
+    client.post(
+        signup_path(store),
+        _data(email="ines@example.com", phone="212 555 0199", consent_email="", consent_sms="on"),
+    )
+
+    # Her email was typed: its answer counts. The number typed is not hers: nothing
+    # about texts changes, whatever was ticked.
+    events = {e.channel: e.granted for e in ConsentEvent.objects.filter(customer=existing)}
+    assert events == {"email": False}
+    assert not existing.has_consent("sms")
+
+
 def test_signup_twice_records_consent_once(client, store):
     client.post(signup_path(store), _data())
     client.post(signup_path(store), _data())
