@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -74,6 +73,7 @@ INSTALLED_APPS = [
     "clienteling.stores",
     "clienteling.catalog",
     "clienteling.channels",
+    "clienteling.integrations",
     # Domain apps.
     "customers",
     "appointments",
@@ -268,12 +268,16 @@ if not DEBUG:
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Integrations (POS, e-commerce, email platform) send "Authorization: Token <key>";
-        # same-site pages use the session.
-        "rest_framework.authentication.TokenAuthentication",
+        # Integrations (POS, e-commerce, email platform) send "Authorization: Token <key>"
+        # (hashed, scoped keys: clienteling.integrations); same-site pages use the session.
+        "clienteling.integrations.auth.IntegrationTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        # A key may only do what its scopes say (views name their `required_scope`).
+        "clienteling.integrations.auth.HasTokenScope",
+    ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "clienteling.rest.AutoSchema",
@@ -459,6 +463,9 @@ SMS_WEBHOOK_SECRET = env.str(
 EMAIL_WEBHOOK_SECRET = env.str(
     "EMAIL_WEBHOOK_SECRET", default="dev-only-webhook-secret" if DEBUG else ""
 )
+# The performance page credits an associate with a client's order placed within this
+# many days after their last contact with the client (a logged contact or a message).
+ATTRIBUTION_WINDOW_DAYS = env.int("ATTRIBUTION_WINDOW_DAYS", default=14)
 
 LOGGING = {
     "version": 1,

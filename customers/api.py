@@ -20,6 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clienteling.integrations.auth import HasTokenScope
+from clienteling.integrations.models import Scope
+
 from . import services
 from .models import (
     CUSTOMER_ID_SOURCES,
@@ -110,7 +113,8 @@ def _envelope(key: str) -> type[serializers.Serializer]:
 
 
 class _BulkApi(APIView):
-    permission_classes = [CanIngest]
+    permission_classes = [CanIngest, HasTokenScope]
+    required_scope = ""
     key = ""
     item_serializer: type[serializers.Serializer]
     # The service that writes the valid items: called with items=[(index, data), ...].
@@ -137,6 +141,8 @@ class ConsentInputSerializer(serializers.Serializer):
 
 class CustomerBulkUpsertApi(_BulkApi):
     """Create or update clients by the id the POS or e-commerce platform knows them by."""
+
+    required_scope = Scope.CUSTOMERS_WRITE
 
     key = "customers"
 
@@ -210,6 +216,8 @@ class OrderLineInputSerializer(serializers.Serializer):
 class OrderBulkIngestApi(_BulkApi):
     """Create or replace orders with their lines, by sales channel and external id."""
 
+    required_scope = Scope.ORDERS_WRITE
+
     key = "orders"
 
     class InputSerializer(serializers.Serializer):
@@ -274,6 +282,8 @@ class OrderBulkIngestApi(_BulkApi):
 class EngagementEventBulkIngestApi(_BulkApi):
     """Record email opens and clicks, visits, favourites and abandoned carts."""
 
+    required_scope = Scope.EVENTS_WRITE
+
     key = "events"
 
     class InputSerializer(serializers.Serializer):
@@ -321,7 +331,8 @@ def _get_order(channel: str, external_id: str) -> Order:
 class OrderShipmentUpdateApi(APIView):
     """The carrier or e-commerce platform reports where an order's parcel is."""
 
-    permission_classes = [CanIngest]
+    permission_classes = [CanIngest, HasTokenScope]
+    required_scope = Scope.ORDERS_WRITE
 
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=Order.ShipmentStatus.choices)
@@ -340,7 +351,8 @@ class OrderShipmentUpdateApi(APIView):
 class OrderAlterationUpdateApi(APIView):
     """The tailor's system reports the state of an order's alteration."""
 
-    permission_classes = [CanIngest]
+    permission_classes = [CanIngest, HasTokenScope]
+    required_scope = Scope.ORDERS_WRITE
 
     class InputSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=Order.AlterationStatus.choices)

@@ -11,9 +11,9 @@ import contextlib
 
 import pytest
 from django.contrib.auth.models import Permission
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from clienteling.integrations.models import ALL_SCOPES, IntegrationToken
 from clienteling.stores.models import StaffMember
 from tests import factories
 
@@ -77,9 +77,9 @@ def integration(db):
 
 @pytest.fixture
 def api_client(integration):
-    token = Token.objects.create(user=integration)
+    _, key = IntegrationToken.issue(user=integration, name="pos", scopes=ALL_SCOPES)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

@@ -70,7 +70,6 @@ def actors():
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db.models import Count
-    from rest_framework.authtoken.models import Token
 
     from clienteling.demo import data as demo
     from clienteling.stores.models import StaffMember
@@ -105,11 +104,12 @@ def actors():
     if admin is None:
         admin = user_model.objects.create_superuser("bench-admin", "bench-admin@example.com", None)
     # The same account an operator would make for a POS (it holds customers.ingest_data).
-    call_command("create_integration", INTEGRATION_NAME, stdout=io.StringIO())
-    token = Token.objects.select_related("user").get(
-        user__username=f"integration-{INTEGRATION_NAME}"
-    )
-    return Actors(associate=associate, admin=admin, integration=token.user), token.key
+    # Keys are shown once: each run rotates to a new one and reads it from the output.
+    out = io.StringIO()
+    call_command("create_integration", INTEGRATION_NAME, "--rotate", stdout=out)
+    key = out.getvalue().strip().splitlines()[-1].removeprefix("Authorization: Token ")
+    integration = user_model.objects.get(username=f"integration-{INTEGRATION_NAME}")
+    return Actors(associate=associate, admin=admin, integration=integration), key
 
 
 def session_key_for(user) -> str:

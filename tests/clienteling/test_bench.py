@@ -12,7 +12,6 @@ import json
 from decimal import Decimal
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from clienteling.bench import child, dataset, scenarios, wrk
 from clienteling.bench.payloads import (
@@ -33,6 +32,7 @@ from clienteling.bench.scenarios import (
     http_scenario,
 )
 from clienteling.bench.stats import LoadResult, parse_wrk_output, ratio
+from clienteling.integrations.models import IntegrationToken, key_digest
 from customers.models import Customer, Order, OrderLine
 from tests.factories import (
     AppointmentKindFactory,
@@ -376,7 +376,11 @@ def test_prepare_signs_in_picks_data_and_queries_are_counted(pos_clients, associ
     assert Customer.objects.get(pk=pos_clients[0].pk).order_count == 0
     assert prepared["failures"] == {}
     assert prepared["shared"]["associate"] == "alice"  # the biggest book: no demo `ava` here
-    assert Token.objects.filter(key=prepared["shared"]["api_token"]).exists()
+    assert (
+        IntegrationToken.objects.usable()
+        .filter(key_digest=key_digest(prepared["shared"]["api_token"]))
+        .exists()
+    )
     assert prepared["data"]["admin-search"]["last_name"].startswith("N")
     assert prepared["data"]["client-card"]["customer_id"] in {c.pk for c in pos_clients[:5]}
     assert prepared["counts"]["customers.customer"] == 100

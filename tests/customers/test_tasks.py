@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from clienteling.integrations.models import ALL_SCOPES, IntegrationToken
 from customers.models import Reason
 from customers.tasks import reasons_refresh_all
 from tests.conftest import running_worker, wait_for
@@ -25,7 +25,8 @@ def test_an_ingested_big_order_becomes_a_thank_you_through_the_worker(
     CustomerFactory(first_name="Claire", home_store=store, pos_customer_id="C-1")
     ProductFactory(sku="DRS-1", price=Decimal("890"))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=integration).key}")
+    _, key = IntegrationToken.issue(user=integration, name="pos", scopes=ALL_SCOPES)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 
     response = client.post(
         "/api/v1/orders/bulk/",
