@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from .models import StaffMember, Store
+from .scoping import StoreScopedAdmin
 from .services import sessions_end_for_user, staff_deactivate
 
 User = get_user_model()
@@ -21,7 +22,8 @@ class StaffInline(admin.TabularInline):
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(StoreScopedAdmin):
+    store_path = "pk"
     list_display = ["name", "code", "city", "time_zone", "is_active"]
     list_filter = ["is_active", "country"]
     search_fields = ["name", "code", "city"]
@@ -49,7 +51,7 @@ class StoreAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffMember)
-class StaffMemberAdmin(admin.ModelAdmin):
+class StaffMemberAdmin(StoreScopedAdmin):
     list_display = ["display_name", "role", "store", "employee_code", "is_active"]
     list_filter = ["role", "store"]
     list_select_related = ["user", "store"]
