@@ -46,6 +46,8 @@ test: install node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
+	@# Security lint: no high-severity finding (medium ones are reviewed in the code).
+	$(BIN)/bandit --quiet --recursive clienteling customers appointments --exclude '*/migrations/*' --severity-level high
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The benchmark: builds (or reuses) a PostgreSQL data set and measures pages, API and jobs.

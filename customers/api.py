@@ -12,7 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission
@@ -60,6 +61,22 @@ class ItemErrorSerializer(serializers.Serializer):
     index = serializers.IntegerField()
     external_id = serializers.CharField(allow_null=True)
     errors = serializers.DictField()
+
+
+# What every operation may answer besides success (documented, so clients and
+# schemathesis know them).
+ERRORS = {
+    400: OpenApiResponse(
+        OpenApiTypes.OBJECT, description='Field messages: {"field": ["message", ...]}.'
+    ),
+    401: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="No key, or an unknown, revoked or expired one."
+    ),
+    403: OpenApiResponse(
+        OpenApiTypes.OBJECT, description="The key's scopes or account do not allow it."
+    ),
+    404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such order."),
+}
 
 
 class BulkResultSerializer(serializers.Serializer):
@@ -110,6 +127,18 @@ def _envelope(key: str) -> type[serializers.Serializer]:
             )
         },
     )
+
+
+# A bulk request is refused whole (400) either item by item (the BulkResult, every item
+# in "errors") or for its envelope (field messages, e.g. an empty list).
+BULK_ERRORS = {
+    **{code: response for code, response in ERRORS.items() if code != 404},
+    400: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="No item saved: the BulkResult with every item in “errors”, or field "
+        "messages for the request itself (e.g. an empty or too long list).",
+    ),
+}
 
 
 class _BulkApi(APIView):
@@ -170,7 +199,7 @@ class CustomerBulkUpsertApi(_BulkApi):
 
     @extend_schema(
         request=inline_serializer("CustomerBulkRequest", {"customers": InputSerializer(many=True)}),
-        responses={200: BulkResultSerializer, 207: BulkResultSerializer, 400: BulkResultSerializer},
+        responses={200: BulkResultSerializer, 207: BulkResultSerializer, **BULK_ERRORS},
         examples=[
             OpenApiExample(
                 "One client from the POS",
@@ -273,7 +302,7 @@ class OrderBulkIngestApi(_BulkApi):
 
     @extend_schema(
         request=inline_serializer("OrderBulkRequest", {"orders": InputSerializer(many=True)}),
-        responses={200: BulkResultSerializer, 207: BulkResultSerializer, 400: BulkResultSerializer},
+        responses={200: BulkResultSerializer, 207: BulkResultSerializer, **BULK_ERRORS},
     )
     def post(self, request: Request) -> Response:
         return super().post(request)
@@ -300,7 +329,7 @@ class EngagementEventBulkIngestApi(_BulkApi):
 
     @extend_schema(
         request=inline_serializer("EngagementBulkRequest", {"events": InputSerializer(many=True)}),
-        responses={200: BulkResultSerializer, 207: BulkResultSerializer, 400: BulkResultSerializer},
+        responses={200: BulkResultSerializer, 207: BulkResultSerializer, **BULK_ERRORS},
     )
     def post(self, request: Request) -> Response:
         return super().post(request)
@@ -339,7 +368,7 @@ class OrderShipmentUpdateApi(APIView):
         tracking_number = serializers.CharField(max_length=64, required=False, allow_blank=True)
         at = serializers.DateTimeField(required=False)
 
-    @extend_schema(request=InputSerializer, responses={200: OrderOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={200: OrderOutputSerializer, **ERRORS})
     def post(self, request: Request, channel: str, external_id: str) -> Response:
         order = _get_order(channel, external_id)
         serializer = self.InputSerializer(data=request.data)
@@ -358,7 +387,7 @@ class OrderAlterationUpdateApi(APIView):
         status = serializers.ChoiceField(choices=Order.AlterationStatus.choices)
         ready_on = serializers.DateField(required=False, allow_null=True)
 
-    @extend_schema(request=InputSerializer, responses={200: OrderOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={200: OrderOutputSerializer, **ERRORS})
     def post(self, request: Request, channel: str, external_id: str) -> Response:
         order = _get_order(channel, external_id)
         serializer = self.InputSerializer(data=request.data)
