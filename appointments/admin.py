@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from clienteling.stores.scoping import StoreScopedAdmin
+
 from . import versions
 from .calendar_feed import calendar_feed_url
 from .models import (
@@ -49,7 +51,8 @@ def tablet_qr(room: Room, *, scale: int = 4) -> SafeString:
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(StoreScopedAdmin):
+    store_path = "store"
     list_display = ["name", "store", "position", "status", "is_active", "tablet_link"]
     list_filter = ["store", "status", "is_active"]
     list_select_related = ["store"]
@@ -111,7 +114,8 @@ class StagedItemInline(admin.TabularInline):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+class ReservationAdmin(StoreScopedAdmin):
+    store_path = "room__store"
     list_display = [
         "room",
         "store",
@@ -142,7 +146,8 @@ class ReservationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(StoreScopedAdmin):
+    store_path = "room__store"
     """Visits are made by the tablet and associates; here for reading and fixing a link."""
 
     list_display = ["room", "started_at", "ended_at", "associate", "customer"]
@@ -163,7 +168,8 @@ def _seconds_between(end: str, start: str = "created_at") -> ExpressionWrapper:
 
 
 @admin.register(Page)
-class PageAdmin(admin.ModelAdmin):
+class PageAdmin(StoreScopedAdmin):
+    store_path = "store"
     """Pages are an audit trail with their response times: read-only."""
 
     list_display = [
@@ -268,7 +274,8 @@ class AppointmentKindAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(admin.ModelAdmin):
+class WorkingHoursAdmin(StoreScopedAdmin):
+    store_path = "stylist__store"
     list_display = ["stylist", "store", "weekday", "starts", "ends"]
     list_filter = ["weekday", "stylist__store"]
     list_select_related = ["stylist__user", "stylist__store"]
@@ -281,7 +288,8 @@ class WorkingHoursAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
+class TimeOffAdmin(StoreScopedAdmin):
+    store_path = "stylist__store"
     list_display = ["stylist", "starts_at", "ends_at", "note"]
     list_filter = ["stylist__store"]
     list_select_related = ["stylist__user"]
@@ -318,7 +326,8 @@ class AppointmentWhenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(StoreScopedAdmin):
+    store_path = "store"
     list_display = ["starts_at", "kind", "stylist", "client", "store", "status", "booked_through"]
     list_filter = [AppointmentWhenFilter, "status", "kind", "store", "booked_through"]
     list_select_related = ["kind", "stylist__user", "customer", "store"]
@@ -349,7 +358,8 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(StylingEnrollment)
-class StylingEnrollmentAdmin(admin.ModelAdmin):
+class StylingEnrollmentAdmin(StoreScopedAdmin):
+    store_path = "stylist__store"
     list_display = ["customer", "stylist", "started_at", "ended_at", "goals"]
     list_filter = ["stylist__store", "ended_at"]
     list_select_related = ["customer", "stylist__user"]
@@ -362,7 +372,8 @@ class StylingEnrollmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(StoreScopedAdmin):
+    store_path = "stylist__store"
     """Each stylist's private calendar address. Rotate it when a phone is lost or a stylist
     leaves: the old address stops working at once."""
 
@@ -433,7 +444,8 @@ class ProductUseInline(admin.TabularInline):
 
 
 @admin.register(MakeoverSession)
-class MakeoverSessionAdmin(admin.ModelAdmin):
+class MakeoverSessionAdmin(StoreScopedAdmin):
+    store_path = "appointment__store"
     list_display = ["__str__", "client", "stylist", "store", "created_at", "completed_at"]
     list_filter = ["appointment__store", ("completed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["customer", "stylist__user", "appointment__store"]
@@ -467,7 +479,8 @@ class MakeoverSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Chapter)
-class ChapterAdmin(admin.ModelAdmin):
+class ChapterAdmin(StoreScopedAdmin):
+    store_path = "session__appointment__store"
     list_display = ["title", "session", "area", "position"]
     list_select_related = ["session"]
     list_filter = ["area"]
@@ -477,7 +490,8 @@ class ChapterAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class _ReadOnlyAdmin(StoreScopedAdmin):
+    store_path = "session__appointment__store"
     """Written by the app's services (files cleaned, secrets hashed): read here, not edited."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

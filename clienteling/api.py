@@ -9,6 +9,8 @@ from rest_framework.permissions import AllowAny
 
 from customers import api as customers_api
 
+from . import privacy_api
+
 # The docs page: Swagger UI's start-up script is a separate file (the split view), so no
 # inline script is needed; its widgets set inline styles, allowed on this page only.
 docs = csp_update({"style-src": ["'unsafe-inline'"]})(
@@ -20,6 +22,11 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("docs/", docs, name="docs"),
     path("customers/bulk/", customers_api.CustomerBulkUpsertApi.as_view(), name="customers-bulk"),
+    path(
+        "customers/<str:customer_id>/export/",
+        privacy_api.CustomerExportApi.as_view(),
+        name="customer-export",
+    ),
     path("orders/bulk/", customers_api.OrderBulkIngestApi.as_view(), name="orders-bulk"),
     path(
         "orders/<str:channel>/<str:external_id>/shipment/",

@@ -6,7 +6,7 @@ from django.urls import include, path
 from appointments import booking_pages, calendar_feed, makeover_pages, tablet
 from customers import hooks, selection_pages, signup
 
-from . import accounts, views
+from . import accounts, performance_views, views
 
 admin.site.site_header = "Clienteling administration"
 admin.site.site_title = "Clienteling"
@@ -14,6 +14,9 @@ admin.site.index_title = "Stores, clients and automation"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Managers: clienteling per store and associate over a period, and its CSV export.
+    path("performance/", performance_views.performance, name="performance"),
+    path("performance/export/", performance_views.performance_csv, name="performance-csv"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/two-factor/", accounts.two_factor_verify, name="two-factor-verify"),

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -16,6 +19,7 @@ from .models import (
     EngagementEvent,
     Message,
     MessageTemplate,
+    MessageTemplateVariant,
     Note,
     Order,
     OrderLine,
@@ -309,12 +313,46 @@ PREVIEW_CONTEXT = {
 }
 
 
+class VariantFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+        ]
+        if len(kept) == 1:
+            raise ValidationError("Write both wordings, A and B, or none.")
+
+
+class MessageTemplateVariantInline(admin.StackedInline):
+    """Two wordings to compare: automations give each client one, always the same."""
+
+    model = MessageTemplateVariant
+    formset = VariantFormSet
+    extra = 0
+    max_num = 2
+    verbose_name = "A/B wording"
+    verbose_name_plural = (
+        "A/B wordings (with both, each client gets A or B instead of the text above; "
+        "the performance page compares them)"
+    )
+
+
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
-    list_display = ["name", "purpose", "channel", "is_active", "updated_at"]
+    list_display = ["name", "purpose", "channel", "ab_test", "is_active", "updated_at"]
     list_filter = ["channel", "is_active", "purpose"]
     search_fields = ["name", "body"]
     readonly_fields = ["preview"]
+    inlines = [MessageTemplateVariantInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(variant_count=Count("variants"))
+
+    @admin.display(description="A/B wordings", boolean=True, ordering="variant_count")
+    def ab_test(self, obj: MessageTemplate) -> bool:
+        return obj.variant_count >= 2
 
     @admin.display(description="preview (with a sample client)")
     def preview(self, obj: MessageTemplate) -> str:
@@ -356,13 +394,14 @@ class MessageAdmin(admin.ModelAdmin):
         "purpose",
         "status",
         "suppressed_reason",
+        "variant",
         "scheduled_for",
         "sent_at",
     ]
-    list_filter = ["status", "channel", "is_marketing", "purpose"]
+    list_filter = ["status", "channel", "is_marketing", "purpose", "variant"]
     list_select_related = ["customer"]
     search_fields = ["=dedupe_key", "=provider_id", "=customer__id"]
-    raw_id_fields = ["customer", "reason", "sender"]
+    raw_id_fields = ["customer", "reason", "sender", "template"]
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:

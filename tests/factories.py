@@ -490,3 +490,36 @@ class CalendarFeedFactory(factory.django.DjangoModelFactory):
         model = "appointments.CalendarFeed"
 
     stylist = factory.SubFactory(StaffMemberFactory, role="stylist")
+
+
+# --- Performance: two wordings of a template (customers) ---------------------------------
+
+
+class MessageTemplateVariantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.MessageTemplateVariant"
+
+    template = factory.SubFactory(MessageTemplateFactory)
+    letter = "A"
+    body = factory.LazyAttribute(lambda variant: f"Wording {variant.letter}, {{{{ first_name }}}}.")
+
+
+# --- Trust: sizes and preferences (customers) ---------------------------------------------
+
+
+class SizeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.Size"
+
+    customer = factory.SubFactory(CustomerFactory)
+    category = factory.SubFactory(CategoryFactory)
+    size = "38"
+
+
+class PreferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.Preference"
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = "colour"
+    value = factory.Sequence(lambda n: f"colour {n}")

@@ -47,6 +47,12 @@ from .makeovers import (
     share_link_send,
     share_url,
 )
+from .privacy import (
+    customer_erase_appointments,
+    customer_export_appointments,
+    customer_merge_appointments,
+    makeover_files_delete,
+)
 from .rooms import (
     ESCALATION_SWEEP_BATCH,
     MANUAL_STATUSES,
@@ -87,12 +93,16 @@ __all__ = [
     "chapter_move",
     "chapter_remove",
     "chapter_update",
+    "customer_erase_appointments",
+    "customer_export_appointments",
+    "customer_merge_appointments",
     "escalate_after",
     "first_free_day",
     "local_label",
     "makeover_ask",
     "makeover_asked_keys",
     "makeover_complete",
+    "makeover_files_delete",
     "makeover_link_add",
     "makeover_media_remove",
     "makeover_media_set_shared",

@@ -345,6 +345,7 @@ class AuditEvent(models.Model):
         CONSENT = "consent", "Changed consent"
         MESSAGE = "message", "Sent a message"
         ERASE = "erase", "Erased the client"
+        MERGE = "merge", "Merged two records of the client"
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

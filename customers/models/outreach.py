@@ -44,6 +44,35 @@ class MessageTemplate(models.Model):
         return self.name
 
 
+class MessageTemplateVariant(models.Model):
+    """One of two wordings of a template (A or B), to learn which one brings clients back.
+
+    When a template has both, automations give each client one of them, always the same
+    one for a client and a rule (see `customers.services.outreach.variant_for`), and the
+    template's own text is not used; with only one, or none, the template's text goes.
+    """
+
+    class Letter(models.TextChoices):
+        A = "A", "A"
+        B = "B", "B"
+
+    template = models.ForeignKey(MessageTemplate, on_delete=models.CASCADE, related_name="variants")
+    letter = models.CharField(max_length=1, choices=Letter.choices)
+    subject = models.CharField(max_length=150, blank=True, help_text="Email only.")
+    body = models.TextField(help_text="The same variables as the template.")
+
+    class Meta:
+        ordering = ["template", "letter"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "letter"], name="message_template_variant_unique_letter"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} ({self.letter})"
+
+
 class AutomationRule(models.Model):
     """What happens when a reason opens: send by itself, or leave a draft on Today."""
 
@@ -128,6 +157,13 @@ class Message(models.Model):
     reason = models.ForeignKey(
         Reason, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
     )
+    # The template an automation wrote it from, and which of its two wordings (A/B), if any.
+    template = models.ForeignKey(
+        MessageTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    variant = models.CharField(
+        max_length=1, choices=MessageTemplateVariant.Letter.choices, blank=True
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     suppressed_reason = models.CharField(max_length=200, blank=True)
     dedupe_key = models.CharField(max_length=100, unique=True)
@@ -152,6 +188,25 @@ class Message(models.Model):
             ),
             models.Index(fields=["customer", "-created_at"]),
             models.Index(fields=["customer", "is_marketing", "sent_at"]),
+            # The performance page: a store's messages sent, and not sent, over a period;
+            # and the A/B comparison of a template's two wordings.
+            models.Index(fields=["store", "sent_at"], name="message_store_sent"),
+            models.Index(
+                fields=["store", "created_at"],
+                name="message_store_suppressed",
+                condition=Q(status="suppressed"),
+            ),
+            models.Index(
+                fields=["template", "sent_at"],
+                name="message_template_variant",
+                condition=~Q(variant=""),
+            ),
+            # Sales attributed to outreach: which clients an associate wrote to lately.
+            models.Index(
+                fields=["sender", "sent_at"],
+                name="message_sender_sent",
+                condition=Q(sender__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

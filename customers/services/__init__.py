@@ -1,6 +1,7 @@
 """Writes on clients: every interface (pages, API, tasks, admin) calls these."""
 
 from .audit import audit_record
+from .books import book_reassign
 from .contacts import contact_log, conversation_reply, reason_close, reason_snooze
 from .customers import (
     ConsentAnswer,
@@ -17,6 +18,7 @@ from .ingest import (
     engagement_ingest_bulk,
     order_ingest_bulk,
 )
+from .merge import customer_merge, customer_merge_check
 from .notes import note_add, note_set_pinned, note_update
 from .orders import order_update_alteration, order_update_shipment
 from .outreach import (
@@ -34,6 +36,12 @@ from .outreach import (
     unsubscribe_url,
 )
 from .policy import Decision, evaluate_policy, message_policy
+from .privacy import (
+    customer_erase_own,
+    customer_export_own,
+    customer_is_erased,
+    manages_store,
+)
 from .profile import contact_preferences_set, preferences_replace, situation_set, sizes_set
 from .reasons import reasons_refresh, reasons_refresh_after_commit, replenishment_from_use
 from .recommendations import (
@@ -52,6 +60,7 @@ __all__ = [
     "SignupResult",
     "audit_record",
     "automations_run",
+    "book_reassign",
     "client_replied",
     "consent_revoke",
     "consent_wording",
@@ -61,12 +70,18 @@ __all__ = [
     "conversation_reply",
     "customer_create",
     "customer_duplicates",
+    "customer_erase_own",
+    "customer_export_own",
+    "customer_is_erased",
+    "customer_merge",
+    "customer_merge_check",
     "customer_refresh_totals",
     "customer_self_signup",
     "customer_upsert_bulk",
     "email_inbound",
     "engagement_ingest_bulk",
     "evaluate_policy",
+    "manages_store",
     "message_deliver",
     "message_delivery_update",
     "message_policy",

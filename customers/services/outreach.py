@@ -11,6 +11,7 @@ Messages due later wait in the database, never as long countdowns in the broker.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
 
 from django.conf import settings
@@ -30,7 +31,7 @@ from clienteling.channels import (
 )
 from clienteling.errors import ApplicationError
 
-from ..models import Bounce, ConsentEvent, Customer, Message, Reason, Source
+from ..models import Bounce, ConsentEvent, Customer, Message, MessageTemplate, Reason, Source
 from .policy import message_policy
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,8 @@ def message_queue(
     sender=None,
     reason: Reason | None = None,
     scheduled_for: datetime.datetime | None = None,
+    template: MessageTemplate | None = None,
+    variant: str = "",
 ) -> Message:
     """Write a message to the outbox and deliver it after commit (or at its time).
 
@@ -104,6 +107,8 @@ def message_queue(
         sender=sender,
         store=customer.home_store,
         reason=reason,
+        template=template,
+        variant=variant,
         dedupe_key=dedupe_key,
         scheduled_for=decision.send_at or when,
     )
@@ -384,23 +389,42 @@ def _template_context(
     }
 
 
+def variant_for(*, rule_id: int, customer_id: int) -> str:
+    """Which of a template's two wordings ("A" or "B") a client gets from a rule.
+
+    A hash of the rule and the client, not a random draw: a client always gets the same
+    wording from a rule (their next birthday message too), and about half get each.
+    SHA-256 rather than hash(), which Python salts per process.
+    """
+    digest = hashlib.sha256(f"{rule_id}:{customer_id}".encode()).digest()
+    return "AB"[digest[0] % 2]
+
+
 def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Queue the messages that active "send automatically" rules ask for.
 
     One message per reason (dedupe key "reason:<id>"), so running it every hour queues
     each once. The policy still decides: a client over their weekly cap or in quiet
-    hours gets a suppressed or a later message, recorded with why.
+    hours gets a suppressed or a later message, recorded with why. When the rule's
+    template has two wordings (A and B), each client gets one (`variant_for`); the
+    message records its template and wording for the performance page.
     """
     from ..models import AutomationRule
 
     now = now or timezone.now()
     queued = 0
-    rules = AutomationRule.objects.filter(
-        is_active=True, mode=AutomationRule.Mode.SEND, template__is_active=True
-    ).select_related("template")
+    rules = (
+        AutomationRule.objects.filter(
+            is_active=True, mode=AutomationRule.Mode.SEND, template__is_active=True
+        )
+        .select_related("template")
+        .prefetch_related("template__variants")
+    )
     from .contacts import SERVICE_KINDS, TOPIC_OF_KIND
 
     for rule in rules:
+        wordings = {variant.letter: variant for variant in rule.template.variants.all()}
+        has_two_wordings = {"A", "B"} <= wordings.keys()
         reasons = (
             Reason.objects.open()
             .filter(kind=rule.reason_kind, due_on__lte=timezone.localdate(now))
@@ -412,11 +436,17 @@ def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
             associate = customer.assigned_associate
             sender_name = associate.display_name if associate else customer.home_store.name
             context = _template_context(customer, reason, sender_name)
+            letter = (
+                variant_for(rule_id=rule.pk, customer_id=customer.pk) if has_two_wordings else ""
+            )
+            wording = wordings[letter] if letter else rule.template
             message_queue(
                 customer=customer,
                 channel=None if rule.channel == "preferred" else rule.channel,
-                body=render_template_text(rule.template.body, context),
-                subject=render_template_text(rule.template.subject, context),
+                body=render_template_text(wording.body, context),
+                subject=render_template_text(wording.subject, context),
+                template=rule.template,
+                variant=letter,
                 purpose=reason.kind,
                 topic=TOPIC_OF_KIND.get(reason.kind, ""),
                 is_marketing=rule.is_marketing and reason.kind not in SERVICE_KINDS,
