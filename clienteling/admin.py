@@ -164,6 +164,10 @@ class CustomerAdmin(CustomerAdminBase):
         clients = list(
             queryset.select_related("home_store").order_by("pk")[: EXPORT_MAX_CLIENTS + 1]
         )
+        if not clients:
+            # Another store's clients are not in this manager's list, so not in the action.
+            self.message_user(request, "Choose clients of your store to export.", messages.ERROR)
+            return None
         if len(clients) > EXPORT_MAX_CLIENTS:
             self.message_user(
                 request,

@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from clienteling.stores.scoping import StoreScopedAdmin
+
 from .models import (
     AuditEvent,
     AutomationRule,
@@ -74,7 +76,8 @@ class NoteInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(StoreScopedAdmin):
+    store_path = "home_store"
     # Names and money only on the list: contact details stay on the detail page.
     list_display = [
         "full_name",
@@ -179,7 +182,8 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(admin.ModelAdmin):
+class ConsentEventAdmin(StoreScopedAdmin):
+    store_path = "customer__home_store"
     list_display = ["customer", "channel", "granted", "source", "recorded_at", "recorded_by"]
     list_filter = ["channel", "granted", "source"]
     list_select_related = ["customer", "recorded_by"]
@@ -205,7 +209,8 @@ class OrderLineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(StoreScopedAdmin):
+    store_path = "customer__home_store"
     list_display = [
         "external_id",
         "customer",
@@ -228,7 +233,8 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(EngagementEvent)
-class EngagementEventAdmin(admin.ModelAdmin):
+class EngagementEventAdmin(StoreScopedAdmin):
+    store_path = "customer__home_store"
     list_display = ["occurred_at", "kind", "customer", "product", "source"]
     list_filter = ["kind", "source"]
     list_select_related = ["customer", "product"]
@@ -237,7 +243,8 @@ class EngagementEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Note)
-class NoteAdmin(admin.ModelAdmin):
+class NoteAdmin(StoreScopedAdmin):
+    store_path = "customer__home_store"
     list_display = ["customer", "short_text", "pinned", "author", "created_at"]
     list_filter = ["pinned"]
     list_select_related = ["customer", "author"]
@@ -256,7 +263,8 @@ class NoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reason)
-class ReasonAdmin(admin.ModelAdmin):
+class ReasonAdmin(StoreScopedAdmin):
+    store_path = "customer__home_store"
     list_display = ["customer", "kind", "state", "due_on", "score", "why"]
     list_filter = ["state", "kind"]
     list_select_related = ["customer"]
@@ -267,7 +275,8 @@ class ReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(StoreScopedAdmin):
+    store_path = "customer__home_store"
     list_display = ["occurred_at", "customer", "channel", "direction", "outcome", "staff"]
     list_filter = ["channel", "outcome", "direction"]
     list_select_related = ["customer", "staff"]
@@ -277,7 +286,8 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(StoreScopedAdmin):
+    store_path = "customer__home_store"
     """The audit trail: managers read and filter it; nobody edits or deletes it."""
 
     list_display = ["at", "actor", "action", "customer_ref", "ip_address", "path"]
@@ -297,7 +307,8 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(StoreScopedAdmin):
+    store_path = "customer__home_store"
     list_display = ["customer", "rank", "product", "score", "why", "computed_at"]
     list_select_related = ["customer", "product"]
     raw_id_fields = ["customer", "product"]
@@ -384,7 +395,8 @@ class AutomationRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(StoreScopedAdmin):
+    store_path = "customer__home_store"
     """The outbox, read-only: what went, what waits, what was not sent and why."""
 
     list_display = [
@@ -412,7 +424,8 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Bounce)
-class BounceAdmin(admin.ModelAdmin):
+class BounceAdmin(StoreScopedAdmin):
+    store_path = None
     list_display = ["channel", "address", "detail", "at"]
     list_filter = ["channel"]
     search_fields = ["=address"]
@@ -426,7 +439,8 @@ class SelectionItemInline(admin.TabularInline):
 
 
 @admin.register(Selection)
-class SelectionAdmin(admin.ModelAdmin):
+class SelectionAdmin(StoreScopedAdmin):
+    store_path = "customer__home_store"
     list_display = ["created_at", "customer", "created_by", "expires_at", "revoked_at"]
     list_select_related = ["customer", "created_by"]
     raw_id_fields = ["customer"]

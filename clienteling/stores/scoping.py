@@ -35,7 +35,8 @@ def _stores(request: HttpRequest) -> list[int] | None:
 
 class StoreScopedAdmin(admin.ModelAdmin):
     """A ModelAdmin whose rows belong to a store through `store_path` (e.g. "store",
-    "home_store", "room__store"; "pk" for the Store itself)."""
+    "home_store", "room__store"; "pk" for the Store itself). `store_path = None`: rows of
+    no store in particular that only superusers may see (bounced addresses)."""
 
     store_path = "store"
 
@@ -44,6 +45,8 @@ class StoreScopedAdmin(admin.ModelAdmin):
         stores = _stores(request)
         if stores is None:
             return queryset
+        if self.store_path is None:
+            return queryset.none()
         return queryset.filter(**{f"{self.store_path}__in": stores})
 
     def _scoped_choices(self, db_field, request, kwargs):

@@ -75,3 +75,48 @@ def test_a_superuser_sees_every_store(client, store, other_store):
     body = client.get(reverse("admin:stores_store_changelist")).content.decode()
 
     assert "SoHo" in body and "Marais" in body
+
+
+def _scoped_admins():
+    from django.contrib import admin
+
+    from clienteling.stores.scoping import StoreScopedAdmin
+
+    return sorted(
+        model._meta.label_lower
+        for model, model_admin in admin.site._registry.items()
+        if isinstance(model_admin, StoreScopedAdmin)
+    )
+
+
+@pytest.mark.parametrize("label", _scoped_admins())
+def test_another_stores_rows_are_neither_listed_nor_opened(label, manager_client, store):
+    """Every store-owned admin: a row the factories put in some other store is not in the
+    manager's list and its page is "not found"."""
+    from tests.clienteling.test_admin import FACTORIES
+
+    obj = FACTORIES[label]()
+    model = type(obj)
+    app_label, model_name = label.split(".")
+    model.objects.filter(pk=obj.pk).exists()  # made, in a store of its own
+
+    listed = manager_client.get(reverse(f"admin:{app_label}_{model_name}_changelist"))
+    opened = manager_client.get(reverse(f"admin:{app_label}_{model_name}_change", args=[obj.pk]))
+
+    assert listed.status_code in (200, 403)
+    if listed.status_code == 200:
+        assert f"/{obj.pk}/change/" not in listed.content.decode()
+    assert opened.status_code in (302, 403)
+    if opened.status_code == 302:
+        assert opened["Location"] == reverse("admin:index")
+
+
+def test_a_manager_works_on_their_own_stores_clients(manager_client, store, other_store):
+    mine = factories.CustomerFactory(home_store=store, last_name="Homegrown")
+    factories.CustomerFactory(home_store=other_store, last_name="Faraway")
+
+    listed = manager_client.get(reverse("admin:customers_customer_changelist")).content.decode()
+    opened = manager_client.get(reverse("admin:customers_customer_change", args=[mine.pk]))
+
+    assert "Homegrown" in listed and "Faraway" not in listed
+    assert opened.status_code == 200
