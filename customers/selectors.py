@@ -53,13 +53,14 @@ def customers_visible_to(
     wherever those belong. Managers: the clients of their store. Superusers: everyone.
     Anyone else (no staff record): nobody.
     """
+    people = Customer.objects.not_erased()
     if user.is_superuser:
-        return Customer.objects.all()
+        return people
     if staff is None:
         return Customer.objects.none()
     if staff.is_manager:
-        return Customer.objects.filter(home_store_id=staff.store_id)
-    return Customer.objects.filter(Q(home_store_id=staff.store_id) | Q(assigned_associate=staff))
+        return people.filter(home_store_id=staff.store_id)
+    return people.filter(Q(home_store_id=staff.store_id) | Q(assigned_associate=staff))
 
 
 def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Customer]:
@@ -270,6 +271,7 @@ def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
     return list(
         Reason.objects.due()
         .for_associate(staff)
+        .filter(customer__erased_at__isnull=True)
         .annotate(
             client_rank=Window(
                 RowNumber(),

@@ -26,6 +26,10 @@ class CustomerQuerySet(models.QuerySet):
     def assigned_to(self, staff: StaffMember) -> CustomerQuerySet:
         return self.filter(assigned_associate=staff)
 
+    def not_erased(self) -> CustomerQuerySet:
+        """Clients who are people: an erased client is an anonymous row kept for figures."""
+        return self.filter(erased_at__isnull=True)
+
 
 class Customer(models.Model):
     class Tier(models.TextChoices):
@@ -67,6 +71,9 @@ class Customer(models.Model):
         max_length=16, choices=JoinedVia.choices, default=JoinedVia.IN_STORE
     )
     joined_at = models.DateTimeField(default=timezone.now)
+    # Set when the client's data was erased: the row stays, anonymous, for the figures
+    # (orders, reports); pages, search, Today and the reasons engine leave it out.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     pos_customer_id = models.CharField("POS id", max_length=64, null=True, blank=True, unique=True)
     ecommerce_customer_id = models.CharField(
         "e-commerce id", max_length=64, null=True, blank=True, unique=True

@@ -71,9 +71,7 @@ def manages_store(*, user: AbstractBaseUser, store_id: int | None) -> bool:
 
 
 def customer_is_erased(customer: Customer) -> bool:
-    return customer.first_name == ERASED_NAME and not (
-        customer.last_name or customer.email or customer.phone
-    )
+    return customer.erased_at is not None
 
 
 # --- Export -------------------------------------------------------------------------------
@@ -391,6 +389,7 @@ def customer_erase_own(*, customer: Customer) -> Erasure:
             situation="",
             situation_updated_at=None,
             assigned_associate=None,
+            erased_at=timezone.now(),
             updated_at=timezone.now(),
         )
     customer.refresh_from_db()

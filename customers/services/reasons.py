@@ -134,6 +134,13 @@ def _open(kind: str, candidates: Iterable[Candidate]) -> int:
     iterator = iter(candidates)
     while batch := list(itertools.islice(iterator, BATCH_SIZE)):
         customer_ids = {candidate.customer_id for candidate in batch}
+        # Nobody to reach out to: the data of an erased client is gone.
+        erased = set(
+            Customer.objects.filter(pk__in=customer_ids, erased_at__isnull=False).values_list(
+                "pk", flat=True
+            )
+        )
+        batch = [candidate for candidate in batch if candidate.customer_id not in erased]
         seen = set(
             Reason.objects.filter(kind=kind, customer_id__in=customer_ids).values_list(
                 "customer_id", "source_key"

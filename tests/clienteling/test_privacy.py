@@ -707,3 +707,25 @@ def test_the_confirmation_pages_render_for_a_superuser(client, superuser, zephyr
     response = client.post(url, {"action": "erase", "_selected_action": [zephyrine.pk]})
 
     assert response.status_code == 200 and "Erase this client" in response.content.decode()
+
+
+def test_an_erased_client_is_gone_from_pages_search_today_and_the_reasons_engine(
+    client, zephyrine, manager, associate
+):
+    from customers.models import Reason
+    from customers.services import reasons_refresh
+
+    zephyrine.assigned_associate = associate
+    zephyrine.save()
+    customer_erase(customer=zephyrine, by=manager.user)
+    Reason.objects.filter(customer=zephyrine).delete()
+
+    reasons_refresh()
+    client.force_login(associate.user)
+    card = client.get(f"/clients/{zephyrine.pk}/")
+    listing = client.get("/clients/?scope=store&q=Erased")
+
+    assert card.status_code == 404
+    assert f"/clients/{zephyrine.pk}/" not in listing.content.decode()
+    assert not Reason.objects.filter(customer=zephyrine).exists()
+    assert zephyrine.orders.exists()  # the figures stay
