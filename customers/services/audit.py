@@ -29,3 +29,38 @@ def audit_record(
         path=request.get_full_path()[:300],
         detail=detail or {},
     )
+
+
+def audit_consent_changes(events) -> int:
+    """Put consent changes in the audit trail too (one row each, in one INSERT): who
+    recorded it (the staff member, or nobody when the client or an integration did) and
+    what changed. The consent history itself stays the record of what is in force."""
+    rows = [
+        AuditEvent(
+            actor_id=event.recorded_by_id,
+            action=AuditEvent.Action.CONSENT,
+            customer_id=event.customer_id,
+            customer_ref=event.customer_id,
+            at=event.recorded_at,
+            detail={"channel": event.channel, "granted": event.granted, "source": event.source},
+        )
+        for event in events
+    ]
+    AuditEvent.objects.bulk_create(rows)
+    return len(rows)
+
+
+def audit_message_sent(message) -> AuditEvent:
+    """A message a person sent (automations are in the outbox, with their rule)."""
+    return AuditEvent.objects.create(
+        actor_id=message.sender_id,
+        action=AuditEvent.Action.MESSAGE,
+        customer_id=message.customer_id,
+        customer_ref=message.customer_id,
+        detail={
+            "message": message.pk,
+            "channel": message.channel,
+            "purpose": message.purpose,
+            "status": message.status,
+        },
+    )

@@ -12,6 +12,7 @@ from clienteling.errors import ApplicationError
 from clienteling.stores.models import StaffMember, Store
 
 from ..models import ConsentEvent, ContactChannel, Customer, Reason, Source
+from .audit import audit_consent_changes
 from .ingest import consents_append_if_changed
 
 
@@ -86,7 +87,7 @@ def customer_create(
     )
     customer.full_clean()
     customer.save()
-    ConsentEvent.objects.bulk_create(
+    events = ConsentEvent.objects.bulk_create(
         ConsentEvent(
             customer=customer,
             channel=answer.channel,
@@ -97,6 +98,7 @@ def customer_create(
         )
         for answer in consents
     )
+    audit_consent_changes(events)
     return customer
 
 

@@ -23,6 +23,7 @@ from clienteling.catalog.models import Product
 from clienteling.stores.models import StaffMember, Store
 
 from ..models import ConsentEvent, Customer, EngagementEvent, Order, OrderLine, Source
+from .audit import audit_consent_changes
 from .reasons import reasons_refresh_after_commit
 from .totals import customer_refresh_totals
 
@@ -225,6 +226,7 @@ def consents_append_if_changed(*, items: list[tuple[int, dict[str, Any]]]) -> in
             event.recorded_at = consent["recorded_at"]
         new_events.append(event)
     ConsentEvent.objects.bulk_create(new_events)
+    audit_consent_changes(new_events)
     return len(new_events)
 
 

@@ -32,6 +32,7 @@ from clienteling.channels import (
 from clienteling.errors import ApplicationError
 
 from ..models import Bounce, ConsentEvent, Customer, Message, MessageTemplate, Reason, Source
+from .audit import audit_consent_changes, audit_message_sent
 from .policy import message_policy
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,8 @@ def message_queue(
     except IntegrityError:
         # A concurrent call queued the same key first: that one is the message.
         return Message.objects.get(dedupe_key=dedupe_key)
+    if sender is not None:
+        audit_message_sent(message)
     if message.status == Message.Status.QUEUED and message.scheduled_for <= now:
         from ..tasks import message_deliver as message_deliver_task
 
@@ -274,9 +277,10 @@ def consent_revoke(*, customer: Customer, channel: str, source: str, wording: st
     current = ConsentEvent.objects.current().filter(customer=customer, channel=channel).first()
     changed = current is None or current.granted
     if changed:
-        ConsentEvent.objects.create(
+        event = ConsentEvent.objects.create(
             customer=customer, channel=channel, granted=False, source=source, wording=wording
         )
+        audit_consent_changes([event])
     Message.objects.filter(customer=customer, channel=channel, status=Message.Status.QUEUED).update(
         status=Message.Status.SUPPRESSED, suppressed_reason="The client said stop."
     )
