@@ -26,6 +26,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
+from clienteling.stores.access import request_staff
+
 LAST_SEEN_PREFIX = "last-seen:"
 # The last use is written to the session at most this often (seconds).
 LAST_SEEN_RESOLUTION = 60
@@ -66,14 +68,15 @@ class IdleTimeoutMiddleware:
         return self.get_response(request)
 
 
-def needs_second_factor(user) -> bool:
+def needs_second_factor(request: HttpRequest) -> bool:
     """Who must verify a one-time code: superusers and anyone who can reach the admin or
-    manage a store."""
+    manage a store. The staff record is the one every page loads anyway (no extra query)."""
+    user = request.user
     if not user.is_authenticated:
         return False
     if user.is_superuser or user.is_staff:
         return True
-    staff = getattr(user, "staff", None)
+    staff = request_staff(request)
     return bool(staff and staff.is_manager)
 
 
@@ -84,7 +87,7 @@ class SecondFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if (
             settings.TWO_FACTOR_REQUIRED
-            and needs_second_factor(request.user)
+            and needs_second_factor(request)
             and not request.user.is_verified()
             and not any(request.path.startswith(path) for path in _open_paths())
         ):

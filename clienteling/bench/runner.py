@@ -109,12 +109,13 @@ class Runner:
 
         outcomes: dict[str, HttpOutcome] = {}
         specs: dict[str, RequestSpec] = {}
+        contexts: dict[str, Context] = {}
         for scenario in http_scenarios:
             outcome = outcomes[scenario.name] = HttpOutcome(scenario)
             if scenario.name in prepared["failures"]:
                 outcome.failure = prepared["failures"][scenario.name]
                 continue
-            context = Context(
+            context = contexts[scenario.name] = Context(
                 run_id=self.run_id,
                 shared=prepared["shared"],
                 data=prepared["data"].get(scenario.name, {}),
@@ -144,7 +145,10 @@ class Runner:
                     if scenario.name not in specs or outcome.failure is not None:
                         continue
                     try:
-                        self.drive(server, wrk, scenario, specs[scenario.name], outcome)
+                        # Built again right before it runs: a request may carry the time
+                        # (the pager's poll says when its view was drawn).
+                        spec = scenario.request(contexts[scenario.name])
+                        self.drive(server, wrk, scenario, spec, outcome)
                     except (OSError, RuntimeError, ValueError) as error:
                         outcome.failure = f"{type(error).__name__}: {error}"
                         self.say(f"{scenario.title}: {outcome.failure}")

@@ -431,7 +431,8 @@ HTTP_SCENARIOS: list[HttpScenario] = [
         prepare=_room_poll_prepare,
         request=lambda context: RequestSpec(
             "GET",
-            f"/rooms/pages/?v={context.data['version']}&t={context.data['rendered_at']}",
+            # Drawn "now" (the view counts a poll older than 30 s as stale).
+            f"/rooms/pages/?v={context.data['version']}&t={int(time.time())}",
             headers={**context.session_headers("associate"), **HTMX},
             expect_status=204,
         ),

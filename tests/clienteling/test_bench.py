@@ -455,3 +455,22 @@ def test_reminder_fanout_delivers_every_due_message_through_real_workers(store, 
     assert details["email_files"] > 0
     assert result["peak_rss_mb"] > 0
     assert not Message.objects.exists()  # the data set is left as it was
+
+
+@pytest.mark.django_db
+def test_the_superusers_session_passes_the_second_factor_as_production_asks(
+    pos_clients, associate, settings
+):
+    settings.TWO_FACTOR_REQUIRED = True
+    prepared = child.prepare({"scenarios": ["admin-search", "room-poll"]})
+    specs = {
+        name: http_scenario(name).request(
+            Context(run_id="t3", shared=prepared["shared"], data=prepared["data"][name])
+        )
+        for name in ("admin-search", "room-poll")
+    }
+
+    counted = child.count_queries({"requests": {n: s.as_dict() for n, s in specs.items()}})
+
+    assert counted["admin-search"]["status"] == 200
+    assert counted["room-poll"] == {"queries": 2, "status": 204}
