@@ -450,9 +450,9 @@ def test_reminder_fanout_delivers_every_due_message_through_real_workers(store, 
     assert details["sms"] + details["email"] == 10
     assert details["sent"] + details["suppressed"] + details["deferred"] == 10
     # What the workers sent is in the transports' files, once each.
-    assert details["sms_lines"] + details["email_files"] == details["sent"]
+    assert details["sms_lines"] + details["emails"] == details["sent"]
     assert details["sms_lines"] > 0
-    assert details["email_files"] > 0
+    assert details["emails"] > 0
     assert result["peak_rss_mb"] > 0
     assert not Message.objects.exists()  # the data set is left as it was
 
