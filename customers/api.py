@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from clienteling.integrations.auth import HasTokenScope
 from clienteling.integrations.models import Scope
+from clienteling.parsers import MAX_DEPTH
 
 from . import services
 from .models import (
@@ -67,7 +68,10 @@ class ItemErrorSerializer(serializers.Serializer):
 # schemathesis know them).
 ERRORS = {
     400: OpenApiResponse(
-        OpenApiTypes.OBJECT, description='Field messages: {"field": ["message", ...]}.'
+        OpenApiTypes.OBJECT,
+        description='Field messages: {"field": ["message", ...]}. A body that is not JSON, '
+        f"nests deeper than {MAX_DEPTH} levels or holds a lone surrogate escape is refused whole, "
+        'keyed by the path of the value at fault (e.g. "tracking_number").',
     ),
     401: OpenApiResponse(
         OpenApiTypes.OBJECT, description="No key, or an unknown, revoked or expired one."
@@ -76,6 +80,11 @@ ERRORS = {
         OpenApiTypes.OBJECT, description="The key's scopes or account do not allow it."
     ),
     404: OpenApiResponse(OpenApiTypes.OBJECT, description="No such order."),
+    413: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="The body is larger than the server's limit (DATA_UPLOAD_MAX_MEMORY_SIZE, "
+        '10 MB by default): {"non_field_errors": ["..."]} with the limit.',
+    ),
 }
 
 
@@ -136,7 +145,9 @@ BULK_ERRORS = {
     400: OpenApiResponse(
         OpenApiTypes.OBJECT,
         description="No item saved: the BulkResult with every item in “errors”, or field "
-        "messages for the request itself (e.g. an empty or too long list).",
+        "messages for the request itself (e.g. an empty or too long list; a body that is "
+        f"not JSON, nests deeper than {MAX_DEPTH} levels or holds a lone surrogate escape, "
+        'keyed by the path of the value at fault, e.g. "customers[3].first_name").',
     ),
 }
 
