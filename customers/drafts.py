@@ -1,4 +1,5 @@
-"""First drafts of personal messages, one per reason to get in touch.
+"""First drafts of personal messages, one per reason to get in touch (its wording is in
+its spec, customers/reason_kinds.py).
 
 The associate always reads and edits the draft before it goes; managers' own templates
 (with variables and a preview in the admin) replace these with the outreach pipeline.
@@ -7,23 +8,9 @@ The associate always reads and edits the draft before it goes; managers' own tem
 from __future__ import annotations
 
 from .models import Customer, Reason
+from .reason_kinds import reason_kind
 
-DRAFTS: dict[str, str] = {
-    Reason.Kind.ORDER_SHIPPED: "Hi {first_name}, your order is on its way! Tell me how everything fits when it arrives. {sender}",
-    Reason.Kind.ALTERATION_READY: "Hi {first_name}, your alteration is ready at {store}. Come by whenever suits you, I'll have it waiting. {sender}",
-    Reason.Kind.REPLENISHMENT: "Hi {first_name}, you may be running low on {product} soon. Shall I put one aside for you? {sender}",
-    Reason.Kind.BIRTHDAY: "Happy birthday, {first_name}! I hope you have a lovely day. {sender}",
-    Reason.Kind.ANNIVERSARY: "Hi {first_name}, happy anniversary! Wishing you a wonderful celebration. {sender}",
-    Reason.Kind.THANK_YOU: "Hi {first_name}, thank you for coming in. It was a pleasure helping you, enjoy your new pieces! {sender}",
-    Reason.Kind.WELCOME: "Hi {first_name}, welcome to {store}! I'm {sender_first}, here whenever you need anything. {sender}",
-    Reason.Kind.SECOND_PURCHASE: "Hi {first_name}, how are you enjoying your purchase? A few new pieces arrived that made me think of you. {sender}",
-    Reason.Kind.DRIFTING: "Hi {first_name}, it's been a while! We have some new arrivals I'd love to show you. {sender}",
-    Reason.Kind.BACK_IN_STOCK: "Hi {first_name}, good news: {product} is back in your size. Shall I hold it for you? {sender}",
-    Reason.Kind.NEW_ARRIVAL: "Hi {first_name}, {product} just arrived and I thought of you right away. {sender}",
-    Reason.Kind.APPOINTMENT_FOLLOW_UP: "Hi {first_name}, thank you for your visit. Here's a reminder of what we tried together. {sender}",
-    Reason.Kind.MILESTONE: "Hi {first_name}, thank you for being such a loyal client of {store}. {sender}",
-    Reason.Kind.SIGNED_UP: "Hi {first_name}, lovely to meet you today at {store}! I'm {sender_first}, here whenever you need anything. {sender}",
-}
+# A message that answers no reason in particular.
 PERSONAL = "Hi {first_name}, {sender_first} from {store} here. {sender}"
 
 
@@ -54,7 +41,7 @@ def draft_message(
                 "product": reason.product.name if reason and reason.product_id else "",
             },
         )
-    template = DRAFTS.get(reason.kind, PERSONAL) if reason else PERSONAL
+    template = reason_kind(reason.kind).draft if reason else PERSONAL
     return template.format(
         first_name=customer.first_name,
         store=customer.home_store.name,

@@ -31,12 +31,15 @@ class ReasonQuerySet(models.QuerySet):
         """Reasons about the associate's own clients; and, for everyone of the store, the
         sign-ups and replies of clients whose associate is away (none, or no longer
         active): a client who writes back is never left unanswered."""
+        # Imported here: the registry imports the models.
+        from ..reason_kinds import client_initiated_kinds
+
         return self.filter(
             Q(customer__assigned_associate=staff)
             | Q(
                 Q(customer__assigned_associate__isnull=True)
                 | Q(customer__assigned_associate__user__is_active=False),
-                kind__in=[Reason.Kind.SIGNED_UP, Reason.Kind.CLIENT_REPLIED],
+                kind__in=client_initiated_kinds(),
                 customer__home_store_id=staff.store_id,
             )
         )

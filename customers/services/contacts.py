@@ -9,24 +9,10 @@ from django.utils import timezone
 
 from clienteling.errors import ApplicationError
 
-from ..models import Contact, Customer, Reason, Topic
+from ..models import Contact, Customer, Reason
+from ..reason_kinds import reason_kind
 from .outreach import message_queue
 from .policy import message_policy
-
-# Service messages (about an order or an appointment) don't count towards the weekly cap.
-SERVICE_KINDS = {
-    Reason.Kind.ORDER_SHIPPED,
-    Reason.Kind.ALTERATION_READY,
-    Reason.Kind.APPOINTMENT_FOLLOW_UP,
-}
-# The topic a reason's message is about: a client may have turned it down.
-TOPIC_OF_KIND = {
-    Reason.Kind.REPLENISHMENT: Topic.REPLENISHMENT,
-    Reason.Kind.NEW_ARRIVAL: Topic.NEW_ARRIVALS,
-    Reason.Kind.BACK_IN_STOCK: Topic.BACK_IN_STOCK,
-    Reason.Kind.BIRTHDAY: Topic.OCCASIONS,
-    Reason.Kind.ANNIVERSARY: Topic.OCCASIONS,
-}
 
 
 def reason_close(
@@ -94,8 +80,10 @@ def contact_log(
         and outcome == Contact.Outcome.SENT
     ):
         kind = reason.kind if reason else ""
-        is_marketing = kind not in SERVICE_KINDS
-        topic = TOPIC_OF_KIND.get(kind, "")
+        spec = reason_kind(kind) if reason else None
+        # A personal message (no reason) is marketing, under no topic a client can refuse.
+        is_marketing = spec.is_marketing if spec else True
+        topic = (spec.topic or "") if spec else ""
         decision = message_policy(
             customer=customer, channel=channel, is_marketing=is_marketing, topic=topic
         )

@@ -32,6 +32,7 @@ from clienteling.channels import (
 from clienteling.errors import ApplicationError
 
 from ..models import Bounce, ConsentEvent, Customer, Message, MessageTemplate, Reason, Source
+from ..reason_kinds import reason_kind
 from .audit import audit_consent_changes, audit_message_sent
 from .policy import message_policy
 
@@ -424,8 +425,6 @@ def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
         .select_related("template")
         .prefetch_related("template__variants")
     )
-    from .contacts import SERVICE_KINDS, TOPIC_OF_KIND
-
     for rule in rules:
         wordings = {variant.letter: variant for variant in rule.template.variants.all()}
         has_two_wordings = {"A", "B"} <= wordings.keys()
@@ -444,6 +443,7 @@ def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
                 variant_for(rule_id=rule.pk, customer_id=customer.pk) if has_two_wordings else ""
             )
             wording = wordings[letter] if letter else rule.template
+            spec = reason_kind(reason.kind)
             message_queue(
                 customer=customer,
                 channel=None if rule.channel == "preferred" else rule.channel,
@@ -452,8 +452,8 @@ def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
                 template=rule.template,
                 variant=letter,
                 purpose=reason.kind,
-                topic=TOPIC_OF_KIND.get(reason.kind, ""),
-                is_marketing=rule.is_marketing and reason.kind not in SERVICE_KINDS,
+                topic=spec.topic or "",
+                is_marketing=rule.is_marketing and spec.is_marketing,
                 reason=reason,
                 dedupe_key=f"reason:{reason.pk}",
                 scheduled_for=max(

@@ -1,6 +1,7 @@
 """The reasons engine: set-based refreshes that open and close reasons to get in touch.
 
-Each kind has two halves:
+Each kind refreshed here has two halves, named by its spec in customers/reason_kinds.py
+(which also holds its urgency, read by score_reason):
 - candidates: one query (or one per chunk of clients) finds who has this reason today,
   and yields a Candidate with the sentence that says why;
 - resolution: one UPDATE closes the open reasons whose cause has ended (the parcel
@@ -39,6 +40,7 @@ from ..models import (
     Reason,
     Size,
 )
+from ..reason_kinds import REASON_KINDS, reason_kind
 
 logger = logging.getLogger(__name__)
 
@@ -48,24 +50,6 @@ DRIFT_CHUNK = 20_000
 
 Kind = Reason.Kind
 
-# How pressing each kind is, out of 35: the "urgency" part of the score.
-URGENCY = {
-    Kind.CLIENT_REPLIED: 35,
-    Kind.SIGNED_UP: 35,
-    Kind.ALTERATION_READY: 30,
-    Kind.BIRTHDAY: 28,
-    Kind.ORDER_SHIPPED: 25,
-    Kind.REPLENISHMENT: 25,
-    Kind.BACK_IN_STOCK: 25,
-    Kind.WELCOME: 24,
-    Kind.THANK_YOU: 22,
-    Kind.ANNIVERSARY: 20,
-    Kind.DRIFTING: 20,
-    Kind.MILESTONE: 18,
-    Kind.SECOND_PURCHASE: 15,
-    Kind.NEW_ARRIVAL: 12,
-    Kind.APPOINTMENT_FOLLOW_UP: 22,
-}
 # What the relationship is worth, out of 40: the "value" part.
 TIER_VALUE = {"platinum": 40, "gold": 30, "silver": 20, "member": 10}
 ENGAGED_KINDS = [
@@ -113,7 +97,7 @@ def score_reason(
 ) -> tuple[int, dict]:
     """Score 0-100 from three parts a person can read: value, urgency, likelihood to respond."""
     value = TIER_VALUE.get(tier, 10)
-    urgency = URGENCY.get(kind, 15)
+    urgency = reason_kind(kind).urgency
     if last_engaged and now - last_engaged <= datetime.timedelta(days=30):
         likelihood = 25
     elif last_engaged and now - last_engaged <= datetime.timedelta(days=90):
@@ -371,6 +355,10 @@ def _occasion(
     return candidates
 
 
+_birthday = _occasion("birthday", Kind.BIRTHDAY, "birthday")
+_anniversary = _occasion("anniversary", Kind.ANNIVERSARY, "anniversary")
+
+
 def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
@@ -553,6 +541,10 @@ def _product_gone_resolve(kind: str) -> Callable[[datetime.date, set[int] | None
     return resolve
 
 
+_back_in_stock_resolve = _product_gone_resolve(Kind.BACK_IN_STOCK)
+_new_arrival_resolve = _product_gone_resolve(Kind.NEW_ARRIVAL)
+
+
 def _new_arrival(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate]:
     """New products of a brand the client loves, in a category where we know their size
     and that size is offered. At most one per client (the newest): frugal, not a catalogue."""
@@ -723,26 +715,6 @@ def _drifting_resolve(today: datetime.date, scope: set[int] | None) -> int:
 # --- The refresh ---------------------------------------------------------------------------
 
 
-def _nothing(today: datetime.date, scope: set[int] | None) -> int:
-    return 0
-
-
-ENGINES: dict[str, tuple[Callable, Callable]] = {
-    Kind.ORDER_SHIPPED: (_order_shipped, _order_shipped_resolve),
-    Kind.ALTERATION_READY: (_alteration_ready, _alteration_ready_resolve),
-    Kind.THANK_YOU: (_thank_you, _nothing),
-    Kind.WELCOME: (_welcome, _nothing),
-    Kind.SECOND_PURCHASE: (_second_purchase, _second_purchase_resolve),
-    Kind.BIRTHDAY: (_occasion("birthday", Kind.BIRTHDAY, "birthday"), _nothing),
-    Kind.ANNIVERSARY: (_occasion("anniversary", Kind.ANNIVERSARY, "anniversary"), _nothing),
-    Kind.MILESTONE: (_milestone, _nothing),
-    Kind.REPLENISHMENT: (_replenishment, _replenishment_resolve),
-    Kind.BACK_IN_STOCK: (_back_in_stock, _product_gone_resolve(Kind.BACK_IN_STOCK)),
-    Kind.NEW_ARRIVAL: (_new_arrival, _product_gone_resolve(Kind.NEW_ARRIVAL)),
-    Kind.DRIFTING: (_drifting, _drifting_resolve),
-}
-
-
 def reasons_refresh(
     *,
     today: datetime.date | None = None,
@@ -756,12 +728,16 @@ def reasons_refresh(
     """
     today = today or timezone.localdate()
     scope = set(customer_ids) if customer_ids is not None else None
-    wanted = set(kinds) if kinds is not None else set(ENGINES)
+    # Kinds without an engine are raised by other services; a refresh of everything
+    # leaves them (and their expiry) alone unless they are asked for.
+    refreshed = {kind: spec.engine for kind, spec in REASON_KINDS.items() if spec.engine}
+    wanted = set(kinds) if kinds is not None else set(refreshed)
     stats: dict[str, dict[str, int]] = {}
-    for kind, (candidates, resolve) in ENGINES.items():
+    for kind, engine in refreshed.items():
         if kind not in wanted:
             continue
-        closed = resolve(today, scope)
+        candidates, resolve = engine.functions()
+        closed = resolve(today, scope) if resolve else 0
         opened = _open(kind, candidates(today, scope))
         stats[kind] = {"opened": opened, "closed": closed}
     expired = _resolve(
