@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clienteling.stores.refusals import get_visible_or_404
 from clienteling.stores.scoping import managed_store_ids
 from customers.models import Customer
 
@@ -39,10 +40,7 @@ def _get_customer_for_export(request: Request, customer_id: str) -> Customer:
     stores = managed_store_ids(request.user)  # the admin's rule: None is every store
     if stores is not None:
         clients = clients.filter(home_store_id__in=stores)
-    try:
-        return clients.get(pk=pk)
-    except Customer.DoesNotExist as missing:
-        raise Http404 from missing
+    return get_visible_or_404(request, clients, target="client", where="api", pk=pk)
 
 
 class CustomerExportApi(APIView):

@@ -230,6 +230,13 @@ SESSION_IDLE_TIMEOUT_SECONDS = env.int("SESSION_IDLE_TIMEOUT_SECONDS", default=6
 SESSION_COOKIE_AGE = env.int("SESSION_MAX_AGE_SECONDS", default=12 * 60 * 60)
 # Requests a device makes by itself (the fitting-room pager's poll) are not "use".
 SESSION_IDLE_IGNORE_PATHS = ["/rooms/pages/"]
+# Refused access (another store's client asked for by id) is recorded: at most
+# SECURITY_REFUSALS_KEPT_PER_WINDOW rows per person per window (more are counted on the
+# last row), and SECURITY_REFUSALS_ALERT_AFTER different ids in one window alert the
+# person's store manager (clienteling.stores.refusals).
+SECURITY_REFUSALS_WINDOW_SECONDS = env.int("SECURITY_REFUSALS_WINDOW_SECONDS", default=5 * 60)
+SECURITY_REFUSALS_KEPT_PER_WINDOW = env.int("SECURITY_REFUSALS_KEPT_PER_WINDOW", default=50)
+SECURITY_REFUSALS_ALERT_AFTER = env.int("SECURITY_REFUSALS_ALERT_AFTER", default=10)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
@@ -284,6 +291,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "clienteling.rest.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only (no form or multipart, which no integration sends and the schema would
+    # otherwise offer), refused whole when too deep or not text: clienteling.parsers.
+    "DEFAULT_PARSER_CLASSES": ["clienteling.parsers.JSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clienteling API",

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from clienteling.stores.scoping import StoreScopedAdmin
+from clienteling.errors import ApplicationError
+from clienteling.stores.scoping import (
+    StoreScopedAdmin,
+    StoreScopedStackedInline,
+    StoreScopedTabularInline,
+)
 
 from .models import (
     AuditEvent,
@@ -31,17 +38,72 @@ from .models import (
     Selection,
     SelectionItem,
     Size,
+    Source,
 )
-from .services import render_template_text
+from .services import audit_record, consent_check, consent_record, render_template_text
+
+# What a consent taken down by staff (at the counter, on the phone, in the admin) is
+# recorded as: the person who took it answers for it, by name, in `recorded_by`.
+STAFF_CONSENT_SOURCE = Source.ASSOCIATE
 
 
-class ConsentEventInline(admin.TabularInline):
-    """Consent history is append-only: new rows can be added, none changed or removed."""
+class ConsentEventForm(forms.ModelForm):
+    """A new consent as a member of staff takes it down: the channel, yes or no, and the
+    words the client agreed to. The source, the time and the person are the service's."""
+
+    class Meta:
+        model = ConsentEvent
+        fields = ["customer", "channel", "granted", "wording"]
+        help_texts = {
+            "wording": "The words the client agreed to. Left empty for a grant: the store's "
+            "standard sentence for the channel, as the counter shows it."
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance._state.adding:
+            # Shown read-only beside the form: what will be recorded.
+            self.instance.source = STAFF_CONSENT_SOURCE
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        customer = cleaned.get("customer")
+        if customer is None and self.instance.customer_id:
+            customer = self.instance.customer  # an inline row: the client of the page
+        if not cleaned.get("channel"):
+            return cleaned
+        try:
+            consent_check(
+                customer=customer, channel=cleaned["channel"], source=STAFF_CONSENT_SOURCE
+            )
+        except ApplicationError as error:
+            self.add_error(error.field if error.field in self.fields else None, error.message)
+        return cleaned
+
+
+def _record_staff_consent(
+    request: HttpRequest, *, customer: Customer, form_event: ConsentEvent
+) -> ConsentEvent:
+    """The admin's one way to write consent: through the service, with its audit row."""
+    return consent_record(
+        customer=customer,
+        channel=form_event.channel,
+        granted=form_event.granted,
+        source=STAFF_CONSENT_SOURCE,
+        wording=form_event.wording,
+        by=request.user,
+    )
+
+
+class ConsentEventInline(StoreScopedTabularInline):
+    """Consent history is append-only: new rows can be added, none changed or removed.
+    Rows already recorded are shown read-only, without a delete box."""
 
     model = ConsentEvent
+    form = ConsentEventForm
     extra = 0
-    fields = ["channel", "granted", "source", "wording", "recorded_at", "recorded_by"]
-    readonly_fields = ["recorded_by"]
+    fields = ["channel", "granted", "wording", "source", "recorded_at", "recorded_by"]
+    readonly_fields = ["source", "recorded_at", "recorded_by"]
     ordering = ["-recorded_at"]
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -51,24 +113,24 @@ class ConsentEventInline(admin.TabularInline):
         return False
 
 
-class ContactPreferencesInline(admin.StackedInline):
+class ContactPreferencesInline(StoreScopedStackedInline):
     model = ContactPreferences
     can_delete = False
 
 
-class SizeInline(admin.TabularInline):
+class SizeInline(StoreScopedTabularInline):
     model = Size
     extra = 0
     autocomplete_fields = ["category"]
 
 
-class PreferenceInline(admin.TabularInline):
+class PreferenceInline(StoreScopedTabularInline):
     model = Preference
     extra = 0
     autocomplete_fields = ["brand", "category"]
 
 
-class NoteInline(admin.TabularInline):
+class NoteInline(StoreScopedTabularInline):
     model = Note
     extra = 0
     fields = ["text", "pinned", "author", "created_at"]
@@ -168,11 +230,36 @@ class CustomerAdmin(StoreScopedAdmin):
             '<a href="{}">{} order{}</a>', url, obj.order_count, "" if obj.order_count == 1 else "s"
         )
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # Opening a client's page shows their details, as the card does: audited alike.
+        # Only a page actually shown counts (another store's client is a redirect, and
+        # recorded as refused elsewhere); a POST is a save, not a look.
+        if request.method == "GET" and response.status_code == 200:
+            customer = (getattr(response, "context_data", None) or {}).get("original")
+            if isinstance(customer, Customer):
+                audit_record(
+                    request=request,
+                    action=AuditEvent.Action.VIEW,
+                    customer=customer,
+                    detail={"where": "admin"},
+                )
+        return response
+
     def save_formset(self, request, form, formset, change):
+        if formset.model is ConsentEvent:
+            # Never saved as rows: each new consent goes through the service, which
+            # writes its audit row too. Rows already recorded cannot change (no change
+            # or delete permission), so only the new ones are looked at.
+            new_events = [event for event in formset.save(commit=False) if event.pk is None]
+            formset.new_objects = [
+                _record_staff_consent(request, customer=form.instance, form_event=event)
+                for event in new_events
+            ]
+            formset.changed_objects, formset.deleted_objects = [], []
+            return
         instances = formset.save(commit=False)
         for instance in instances:
-            if isinstance(instance, ConsentEvent) and instance.recorded_by_id is None:
-                instance.recorded_by = request.user
             if isinstance(instance, Note) and instance.author_id is None:
                 instance.author = request.user
             instance.save()
@@ -183,11 +270,17 @@ class CustomerAdmin(StoreScopedAdmin):
 
 @admin.register(ConsentEvent)
 class ConsentEventAdmin(StoreScopedAdmin):
+    """The consent history: new consents are added (through the service, audited); none
+    is ever changed or deleted, by a manager or a superuser."""
+
     store_path = "customer__home_store"
+    form = ConsentEventForm
     list_display = ["customer", "channel", "granted", "source", "recorded_at", "recorded_by"]
     list_filter = ["channel", "granted", "source"]
     list_select_related = ["customer", "recorded_by"]
     raw_id_fields = ["customer"]
+    fields = ["customer", "channel", "granted", "wording", "source", "recorded_at", "recorded_by"]
+    readonly_fields = ["source", "recorded_at", "recorded_by"]
     show_full_result_count = False
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -197,11 +290,16 @@ class ConsentEventAdmin(StoreScopedAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            return  # never: there is no change permission, whoever asks
+        event = _record_staff_consent(request, customer=obj.customer, form_event=obj)
+        # The admin goes on with `obj` (its log entry, the redirect): make it the row saved.
+        for field in ConsentEvent._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(event, field.attname))
+        obj._state.adding, obj._state.db = False, event._state.db
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(StoreScopedTabularInline):
     model = OrderLine
     extra = 0
     autocomplete_fields = ["product"]
@@ -431,7 +529,7 @@ class BounceAdmin(StoreScopedAdmin):
     search_fields = ["=address"]
 
 
-class SelectionItemInline(admin.TabularInline):
+class SelectionItemInline(StoreScopedTabularInline):
     model = SelectionItem
     extra = 0
     raw_id_fields = ["product"]

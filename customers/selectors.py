@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -24,9 +25,12 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber, TruncMonth
+from django.http import HttpRequest
 from django.utils import timezone
 
+from clienteling.stores.access import request_staff
 from clienteling.stores.models import StaffMember
+from clienteling.stores.refusals import get_visible_or_404
 
 from .models import (
     ConsentEvent,
@@ -39,8 +43,8 @@ from .models import (
     Reason,
     Recommendation,
 )
+from .reason_kinds import client_initiated_kinds, reason_kind
 
-CLIENT_INITIATED = [Reason.Kind.CLIENT_REPLIED, Reason.Kind.SIGNED_UP]
 PHONE_LIKE = re.compile(r"^[\d\s()+\-./]+$")
 
 
@@ -61,6 +65,24 @@ def customers_visible_to(
     if staff.is_manager:
         return people.filter(home_store_id=staff.store_id)
     return people.filter(Q(home_store_id=staff.store_id) | Q(assigned_associate=staff))
+
+
+def customer_visible_or_404(
+    request: HttpRequest, *, pk: Any, select_related: tuple[str, ...] = ()
+) -> Customer:
+    """The client with this id if the signed-in person may see them; 404 otherwise.
+
+    404 rather than 403: a client of another store must not even be confirmed to exist.
+    Asking for one that exists elsewhere is recorded as a refused access."""
+    visible = customers_visible_to(user=request.user, staff=request_staff(request))
+    return get_visible_or_404(
+        request,
+        visible.select_related(*select_related),
+        target="client",
+        everyone=Customer.objects.not_erased(),
+        message="No such client.",
+        pk=pk,
+    )
 
 
 def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Customer]:
@@ -226,18 +248,18 @@ def message_channel_status(
     Asks the send-time policy itself (with the facts loaded once), so what the associate
     sees before sending is exactly what the outbox will decide.
     """
-    from .services.contacts import SERVICE_KINDS, TOPIC_OF_KIND
     from .services.policy import evaluate_policy, policy_facts
 
     facts = policy_facts(customer)
-    kind = reason.kind if reason else ""
+    spec = reason_kind(reason.kind) if reason else None
     blocked, notes = {}, {}
     for channel in ("email", "sms"):
         decision = evaluate_policy(
             facts,
             channel=channel,
-            is_marketing=kind not in SERVICE_KINDS,
-            topic=TOPIC_OF_KIND.get(kind, ""),
+            # As contact_log decides: a personal message is marketing, under no topic.
+            is_marketing=spec.is_marketing if spec else True,
+            topic=(spec.topic or "") if spec else "",
             at=timezone.now(),
         )
         if not decision.allowed:
@@ -282,7 +304,7 @@ def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
             # What the client started (a reply, a sign-up) always reaches the associate:
             # the weekly cap is about us reaching out, not about answering.
             allowed=Case(
-                When(kind__in=CLIENT_INITIATED, then=Value(cap + 1)),
+                When(kind__in=client_initiated_kinds(), then=Value(cap + 1)),
                 default=Value(cap) - F("contacted"),
             ),
         )

@@ -39,10 +39,11 @@ def _get_customer_for_staff(request: HtmxHttpRequest, pk: int) -> Customer:
 
     404 rather than 403: a client of another store must not even be confirmed to exist.
     """
-    queryset = _visible_customers(request).select_related(
-        "home_store", "assigned_associate__user", "contact_preferences"
+    return selectors.customer_visible_or_404(
+        request,
+        pk=pk,
+        select_related=("home_store", "assigned_associate__user", "contact_preferences"),
     )
-    return get_object_or_404(queryset, pk=pk)
 
 
 def _get_note(customer: Customer, note_pk: int) -> Note:

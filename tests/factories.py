@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from clienteling.catalog.models import Brand, Category, Product
-from clienteling.stores.models import StaffMember, Store
+from clienteling.stores.models import RefusedAccess, SecurityAlert, StaffMember, Store
 from customers.models import (
     AuditEvent,
     AutomationRule,
@@ -209,6 +209,27 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     action = AuditEvent.Action.VIEW
     customer = factory.SubFactory(CustomerFactory)
     customer_ref = factory.LazyAttribute(lambda event: event.customer.pk)
+
+
+class RefusedAccessFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RefusedAccess
+
+    actor = factory.SubFactory(UserFactory)
+    store = factory.SubFactory(StoreFactory)
+    target = "client"
+    target_ref = factory.Sequence(str)
+    where = RefusedAccess.Where.PAGE
+
+
+class SecurityAlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SecurityAlert
+
+    actor = factory.SubFactory(UserFactory)
+    store = factory.SubFactory(StoreFactory)
+    distinct_targets = 12
+    refusals = 30
 
 
 class RecommendationFactory(factory.django.DjangoModelFactory):

@@ -196,6 +196,9 @@ MANAGER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "auth.user": ("view",),
     "stores.store": ("view", "change"),
     "stores.staffmember": ("view", "add", "change"),
+    # What their staff tried and were refused, and the alerts it raised (marked reviewed).
+    "stores.refusedaccess": ("view",),
+    "stores.securityalert": ("view", "change"),
     "catalog.brand": ("view", "add", "change"),
     "catalog.category": ("view", "add", "change"),
     "catalog.product": ("view", "add", "change"),

@@ -4,10 +4,11 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from .models import StaffMember, Store
+from .models import RefusedAccess, SecurityAlert, StaffMember, Store
 from .scoping import StoreScopedAdmin
 from .services import sessions_end_for_user, staff_deactivate
 
@@ -86,3 +87,104 @@ class UserAdmin(DjangoUserAdmin):
         if change and "is_active" in form.changed_data and not obj.is_active:
             ended = sessions_end_for_user(user_id=obj.pk)
             self.message_user(request, f"{obj.get_username()} is signed out ({ended} session(s)).")
+
+
+# --- Refused access and security alerts (clienteling.stores.refusals) ----------------------
+
+
+class ReadOnlyAdminMixin:
+    """A trail written by the app: nobody adds, edits or deletes its rows in the admin."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RefusedAccess)
+class RefusedAccessAdmin(ReadOnlyAdminMixin, StoreScopedAdmin):
+    """What the store's staff asked for and were refused (another store's records)."""
+
+    list_display = ["at", "actor", "target", "target_ref", "where", "repeats", "ip_address"]
+    list_filter = ["where", "target"]
+    list_select_related = ["actor"]
+    search_fields = ["actor__username", "target_ref"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+
+class OpenFilter(admin.SimpleListFilter):
+    """Alerts waiting for a look first; the reviewed ones a click away."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("reviewed", "Reviewed"), ("all", "All")]
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice["display"] == "All":
+                continue  # "all" is one of the lookups, listed once
+            yield choice
+
+    def queryset(self, request, queryset):
+        value = self.value() or "open"
+        if value == "open":
+            return queryset.filter(reviewed_at__isnull=True)
+        if value == "reviewed":
+            return queryset.filter(reviewed_at__isnull=False)
+        return queryset
+
+
+@admin.register(SecurityAlert)
+class SecurityAlertAdmin(StoreScopedAdmin):
+    """One person was refused many different records within a few minutes."""
+
+    list_display = [
+        "opened_at",
+        "actor",
+        "distinct_targets",
+        "refusals",
+        "last_at",
+        "reviewed_at",
+        "refused_list",
+    ]
+    list_filter = [OpenFilter]
+    list_select_related = ["actor"]
+    readonly_fields = [
+        "actor",
+        "store",
+        "opened_at",
+        "last_at",
+        "distinct_targets",
+        "refusals",
+        "reviewed_at",
+        "reviewed_by",
+        "refused_list",
+    ]
+    actions = ["mark_reviewed"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="what was refused")
+    def refused_list(self, obj: SecurityAlert) -> str:
+        url = reverse("admin:stores_refusedaccess_changelist")
+        return format_html(
+            '<a href="{}?actor__id__exact={}">See each refusal</a>', url, obj.actor_id
+        )
+
+    @admin.action(description="Mark reviewed", permissions=["change"])
+    def mark_reviewed(self, request, queryset):
+        reviewed = queryset.filter(reviewed_at__isnull=True).update(
+            reviewed_at=timezone.now(), reviewed_by=request.user
+        )
+        self.message_user(request, f"{reviewed} alert(s) marked reviewed.")

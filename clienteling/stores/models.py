@@ -8,6 +8,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 
 def validate_time_zone(value: str) -> None:
@@ -107,3 +108,94 @@ class StaffMember(models.Model):
     @property
     def is_manager(self) -> bool:
         return self.role == self.Role.MANAGER
+
+
+class RefusedAccess(models.Model):
+    """A signed-in person asked for a record that exists but is not theirs to see (another
+    store's client, appointment or makeover). They got the same 404 as for a record that
+    does not exist; this row is the trace ASVS asks for (V7.2: log access-control failures).
+
+    Bounded: past SECURITY_REFUSALS_KEPT_PER_WINDOW rows per person per window, further
+    refusals are counted on that person's last row (`repeats`) instead of adding rows, so a
+    scan of a million ids writes a handful of rows."""
+
+    class Where(models.TextChoices):
+        PAGE = "page", "Page"
+        PARTIAL = "partial", "Part of a page (htmx)"
+        API = "api", "API"
+        ADMIN = "admin", "Admin"
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The actor's store: its manager answers for what their staff tried.
+    store = models.ForeignKey(
+        Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    target = models.CharField(max_length=60, help_text="What was asked for, e.g. “client”.")
+    target_ref = models.CharField(max_length=40, help_text="The id asked for.")
+    where = models.CharField(max_length=10, choices=Where.choices)
+    path = models.CharField(max_length=300, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    repeats = models.PositiveIntegerField(
+        default=0, help_text="Further refusals folded into this row once the cap was reached."
+    )
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "refused access"
+        verbose_name_plural = "refused accesses"
+        indexes = [
+            models.Index(fields=["actor", "-at"]),
+            models.Index(fields=["store", "-at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} #{self.target_ref} refused to {self.actor_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class SecurityAlertQuerySet(models.QuerySet):
+    def open(self) -> SecurityAlertQuerySet:
+        return self.filter(reviewed_at__isnull=True)
+
+
+class SecurityAlert(models.Model):
+    """One person touched many records they may not see within a few minutes: their
+    store's manager is told (on Today and in the admin) until someone marks it reviewed.
+    At most one open alert per person; further refusals add to it."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(
+        Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    last_at = models.DateTimeField(default=timezone.now)
+    distinct_targets = models.PositiveIntegerField(
+        default=0, help_text="Different records refused in the window that raised the alert."
+    )
+    refusals = models.PositiveIntegerField(default=0, help_text="Refusals since it opened.")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = SecurityAlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["actor"],
+                condition=models.Q(reviewed_at__isnull=True),
+                name="one_open_security_alert_per_actor",
+            )
+        ]
+        indexes = [models.Index(fields=["store", "reviewed_at"])]
+
+    def __str__(self) -> str:
+        return f"Alert on user {self.actor_id} opened {self.opened_at:%Y-%m-%d %H:%M}"

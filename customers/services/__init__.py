@@ -2,6 +2,7 @@
 
 from .audit import audit_record
 from .books import book_reassign
+from .consent import consent_check, consent_record
 from .contacts import contact_log, conversation_reply, reason_close, reason_snooze
 from .customers import (
     ConsentAnswer,
@@ -62,6 +63,8 @@ __all__ = [
     "automations_run",
     "book_reassign",
     "client_replied",
+    "consent_check",
+    "consent_record",
     "consent_revoke",
     "consent_wording",
     "consents_append_if_changed",

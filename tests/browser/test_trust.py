@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
+from tests.browser.conftest import axe_violations, login
 from tests.factories import PASSWORD, CustomerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -58,3 +58,34 @@ def test_a_manager_cannot_reach_another_stores_client(
     assert "Faraway" not in api.text()
     own = page.request.get(f"{live_server.url}/api/v1/customers/{mine.pk}/export/")
     assert own.status == 200 and "Homegrown" in own.text()
+
+
+def test_an_associate_probing_other_stores_alerts_their_manager_on_today(
+    browser, live_server, associate, manager, other_store, settings
+):
+    settings.SECURITY_REFUSALS_ALERT_AFTER = 3
+    strangers = [CustomerFactory(home_store=other_store) for _ in range(4)]
+
+    # The associate tries four cards of another store by URL: each is simply not found.
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = phone.new_page()
+    login(page, live_server, associate.user.username, PASSWORD)
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+    for stranger in strangers:
+        assert page.goto(f"{live_server.url}/clients/{stranger.pk}/").status == 404
+    phone.close()
+
+    # Their manager's Today says so, on a phone and a tablet, with the way to the admin.
+    for size in ({"width": 390, "height": 844}, {"width": 1024, "height": 1366}):
+        context = browser.new_context(viewport=size, has_touch=True)
+        page = context.new_page()
+        login(page, live_server, "charlie", PASSWORD)
+        alert = page.get_by_role("alert").filter(has_text="Access to check")
+        expect(alert).to_contain_text(associate.user.get_full_name())
+        expect(alert).to_contain_text("asked for 4 records of other stores")
+        expect(alert.get_by_role("link", name="Review in the admin")).to_be_visible()
+        assert axe_violations(page) == []
+        page.screenshot(
+            path=f"test-artifacts/screens/today-security-alert-{size['width']}.png", full_page=True
+        )
+        context.close()

@@ -38,6 +38,8 @@ FACTORIES = {
     "appointments.sharelink": factories.ShareLinkFactory,
     "stores.store": factories.StoreFactory,
     "stores.staffmember": factories.StaffMemberFactory,
+    "stores.refusedaccess": factories.RefusedAccessFactory,
+    "stores.securityalert": factories.SecurityAlertFactory,
     "catalog.brand": factories.BrandFactory,
     "catalog.category": factories.CategoryFactory,
     "catalog.product": factories.ProductFactory,
