@@ -12,10 +12,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from clienteling.stores.scoping import StoreScopedAdmin
+from clienteling.stores.scoping import (
+    StoreScopedAdmin,
+    StoreScopedStackedInline,
+    StoreScopedTabularInline,
+)
 
 from . import versions
-from .calendar_feed import calendar_feed_url
 from .models import (
     Appointment,
     AppointmentKind,
@@ -36,6 +39,7 @@ from .models import (
     WorkingHours,
 )
 from .templatetags.rooms import duration
+from .views.calendar_feed import calendar_feed_url
 
 
 def tablet_url(room: Room) -> str:
@@ -105,7 +109,7 @@ class RoomAdmin(StoreScopedAdmin):
         return TemplateResponse(request, "appointments/room_codes.html", {"codes": codes})
 
 
-class StagedItemInline(admin.TabularInline):
+class StagedItemInline(StoreScopedTabularInline):
     model = StagedItem
     extra = 0
     autocomplete_fields = ["product"]
@@ -420,7 +424,7 @@ class CalendarFeedAdmin(StoreScopedAdmin):
 # --- Makeovers: sessions with their chapters, products and samples; media and links read --
 
 
-class ChapterInline(admin.StackedInline):
+class ChapterInline(StoreScopedStackedInline):
     """Chapters of a session; their products are edited on the chapter (change link)."""
 
     model = Chapter
@@ -429,14 +433,14 @@ class ChapterInline(admin.StackedInline):
     show_change_link = True
 
 
-class SampleInline(admin.TabularInline):
+class SampleInline(StoreScopedTabularInline):
     model = Sample
     extra = 0
     autocomplete_fields = ["product"]
     fields = ["product", "shade", "quantity"]
 
 
-class ProductUseInline(admin.TabularInline):
+class ProductUseInline(StoreScopedTabularInline):
     model = ProductUse
     extra = 0
     autocomplete_fields = ["product"]

@@ -1,30 +1,30 @@
 from django.urls import path
 
-from . import makeover_views, schedule, views
+from .views import makeovers, rooms, schedule
 
 app_name = "appointments"
 # Mounted at the site root: fitting rooms under rooms/, appointments under appointments/.
 urlpatterns = [
-    path("rooms/", views.board, name="board"),
-    path("rooms/pages/", views.pages, name="pages"),
-    path("rooms/pages/<int:pk>/acknowledge/", views.page_acknowledge, name="page-acknowledge"),
-    path("rooms/pages/<int:pk>/resolve/", views.page_resolve, name="page-resolve"),
-    path("rooms/metrics/", views.metrics, name="metrics"),
-    path("rooms/reservations/new/", views.reservation_create, name="reservation-create"),
-    path("rooms/reservations/<int:pk>/", views.reservation_detail, name="reservation"),
+    path("rooms/", rooms.board, name="board"),
+    path("rooms/pages/", rooms.pages, name="pages"),
+    path("rooms/pages/<int:pk>/acknowledge/", rooms.page_acknowledge, name="page-acknowledge"),
+    path("rooms/pages/<int:pk>/resolve/", rooms.page_resolve, name="page-resolve"),
+    path("rooms/metrics/", rooms.metrics, name="metrics"),
+    path("rooms/reservations/new/", rooms.reservation_create, name="reservation-create"),
+    path("rooms/reservations/<int:pk>/", rooms.reservation_detail, name="reservation"),
     path(
-        "rooms/reservations/<int:pk>/cancel/", views.reservation_cancel, name="reservation-cancel"
+        "rooms/reservations/<int:pk>/cancel/", rooms.reservation_cancel, name="reservation-cancel"
     ),
-    path("rooms/reservations/<int:pk>/items/", views.staged_item_add, name="staged-item-add"),
+    path("rooms/reservations/<int:pk>/items/", rooms.staged_item_add, name="staged-item-add"),
     path(
         "rooms/reservations/<int:pk>/items/<int:item_pk>/check/",
-        views.staged_item_check,
+        rooms.staged_item_check,
         name="staged-item-check",
     ),
-    path("rooms/<int:pk>/", views.room_detail, name="room"),
-    path("rooms/<int:pk>/status/", views.room_status, name="room-status"),
-    path("rooms/<int:pk>/visit/", views.visit_start, name="visit-start"),
-    path("rooms/<int:pk>/visit/end/", views.visit_end, name="visit-end"),
+    path("rooms/<int:pk>/", rooms.room_detail, name="room"),
+    path("rooms/<int:pk>/status/", rooms.room_status, name="room-status"),
+    path("rooms/<int:pk>/visit/", rooms.visit_start, name="visit-start"),
+    path("rooms/<int:pk>/visit/end/", rooms.visit_end, name="visit-end"),
     # Appointments: the agenda, booking, one appointment, a client's, personal styling.
     path("appointments/", schedule.agenda, name="agenda"),
     path("appointments/new/", schedule.appointment_new, name="appointment-new"),
@@ -48,101 +48,101 @@ urlpatterns = [
         name="styling-enroll",
     ),
     # Makeover notes of an appointment (pk: the appointment's).
-    path("appointments/<int:pk>/makeover/", makeover_views.makeover, name="makeover"),
+    path("appointments/<int:pk>/makeover/", makeovers.makeover, name="makeover"),
     path(
         "appointments/<int:pk>/makeover/start/",
-        makeover_views.makeover_start,
+        makeovers.makeover_start,
         name="makeover-start",
     ),
     path(
         "appointments/<int:pk>/makeover/notes/",
-        makeover_views.makeover_notes,
+        makeovers.makeover_notes,
         name="makeover-notes",
     ),
     path(
         "appointments/<int:pk>/makeover/complete/",
-        makeover_views.makeover_complete,
+        makeovers.makeover_complete,
         name="makeover-complete",
     ),
     path(
         "appointments/<int:pk>/makeover/share/",
-        makeover_views.makeover_share,
+        makeovers.makeover_share,
         name="makeover-share",
     ),
     path(
         "appointments/<int:pk>/makeover/share/<int:link_pk>/revoke/",
-        makeover_views.makeover_share_revoke,
+        makeovers.makeover_share_revoke,
         name="makeover-share-revoke",
     ),
     path(
         "appointments/<int:pk>/makeover/chapters/",
-        makeover_views.chapter_add,
+        makeovers.chapter_add,
         name="makeover-chapter-add",
     ),
     path(
         "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/",
-        makeover_views.chapter_detail,
+        makeovers.chapter_detail,
         name="makeover-chapter",
     ),
     path(
         "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/remove/",
-        makeover_views.chapter_remove,
+        makeovers.chapter_remove,
         name="makeover-chapter-remove",
     ),
     path(
         "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/move/",
-        makeover_views.chapter_move,
+        makeovers.chapter_move,
         name="makeover-chapter-move",
     ),
     path(
         "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/products/",
-        makeover_views.product_use_add,
+        makeovers.product_use_add,
         name="makeover-product-add",
     ),
     path(
         "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/products/<int:use_pk>/remove/",
-        makeover_views.product_use_remove,
+        makeovers.product_use_remove,
         name="makeover-product-remove",
     ),
     path(
         "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/photos/",
-        makeover_views.photo_add,
+        makeovers.photo_add,
         name="makeover-photo-add",
     ),
     path(
         "appointments/<int:pk>/makeover/chapters/<int:chapter_pk>/videos/",
-        makeover_views.video_add,
+        makeovers.video_add,
         name="makeover-video-add",
     ),
     path(
         "appointments/<int:pk>/makeover/samples/",
-        makeover_views.sample_add,
+        makeovers.sample_add,
         name="makeover-sample-add",
     ),
     path(
         "appointments/<int:pk>/makeover/samples/<int:sample_pk>/remove/",
-        makeover_views.sample_remove,
+        makeovers.sample_remove,
         name="makeover-sample-remove",
     ),
     path(
         "appointments/<int:pk>/makeover/media/<str:token>/",
-        makeover_views.media_file,
+        makeovers.media_file,
         name="makeover-media",
     ),
     path(
         "appointments/<int:pk>/makeover/media/<str:token>/thumb/",
-        makeover_views.media_file,
+        makeovers.media_file,
         {"thumbnail": True},
         name="makeover-media-thumb",
     ),
     path(
         "appointments/<int:pk>/makeover/media/<str:token>/remove/",
-        makeover_views.media_remove,
+        makeovers.media_remove,
         name="makeover-media-remove",
     ),
     path(
         "appointments/<int:pk>/makeover/media/<str:token>/shared/",
-        makeover_views.media_shared,
+        makeovers.media_shared,
         name="makeover-media-shared",
     ),
 ]

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from appointments import booking_pages, calendar_feed, makeover_pages, tablet
+from appointments.views import booking, calendar_feed, makeover_pages, tablet
 from customers import hooks, selection_pages, signup
 
 from . import accounts, performance_views, views
@@ -28,37 +28,37 @@ urlpatterns = [
     path("fitting-room/<str:token>/check-in/", tablet.tablet_check_in, name="room-tablet-check-in"),
     path("fitting-room/<str:token>/page/", tablet.tablet_page, name="room-tablet-page"),
     # A store's public booking page: a kind, a day and time, a few details (no login).
-    path("book/<slug:store_code>/", booking_pages.book, name="book"),
-    path("book/<slug:store_code>/<int:kind_id>/", booking_pages.book_times, name="book-times"),
+    path("book/<slug:store_code>/", booking.book, name="book"),
+    path("book/<slug:store_code>/<int:kind_id>/", booking.book_times, name="book-times"),
     path(
         "book/<slug:store_code>/<int:kind_id>/details/",
-        booking_pages.book_details,
+        booking.book_details,
         name="book-details",
     ),
     # A client's own appointment: see, move or cancel it (known by the token in its link).
     path(
         "my-appointment/<str:token>/",
-        booking_pages.appointment_manage,
+        booking.appointment_manage,
         name="appointment-manage",
     ),
     path(
         "my-appointment/<str:token>/booked/",
-        booking_pages.appointment_booked,
+        booking.appointment_booked,
         name="appointment-booked",
     ),
     path(
         "my-appointment/<str:token>/cancel/",
-        booking_pages.appointment_cancel_page,
+        booking.appointment_cancel_page,
         name="appointment-manage-cancel",
     ),
     path(
         "my-appointment/<str:token>/move/",
-        booking_pages.appointment_move,
+        booking.appointment_move,
         name="appointment-manage-move",
     ),
     path(
         "my-appointment/<str:token>/move/confirm/",
-        booking_pages.appointment_move_confirm,
+        booking.appointment_move_confirm,
         name="appointment-manage-move-confirm",
     ),
     # A stylist's calendar feed (.ics): known by its secret token, rotated in the admin.

@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from appointments.selectors import appointments_for_today, pager_for
-from appointments.views import poll_state
+from appointments.views.rooms import poll_state
 from clienteling.http import HtmxHttpRequest
 from clienteling.stores.access import request_staff
+from clienteling.stores.refusals import security_alerts_for_store
 from customers.models import Customer, Order
 from customers.selectors import reasons_for_today, top_suggestions_for
 
@@ -57,6 +58,9 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             poll=poll_state(pager.version),
             appointments=appointments_for_today(staff, now),
         )
+        if staff.is_manager:
+            # One query, for managers only: someone of the store probing other stores' records.
+            context["security_alerts"] = list(security_alerts_for_store(staff.store_id)[:5])
     return render(request, "clienteling/home.html", context)
 
 

@@ -17,8 +17,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from appointments import services
-from appointments.booking_pages import SLOT_GONE
 from appointments.models import Appointment, TimeOff
+from appointments.views.booking import SLOT_GONE
 from customers.models import ConsentEvent, Customer, Message, Reason
 from customers.services import consent_wording
 from tests.factories import (

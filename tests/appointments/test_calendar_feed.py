@@ -13,8 +13,8 @@ import time_machine
 from django.urls import reverse
 
 from appointments import services
-from appointments.calendar_feed import calendar_feed_url
 from appointments.models import CalendarFeed
+from appointments.views.calendar_feed import calendar_feed_url
 from tests.factories import (
     AppointmentFactory,
     AppointmentKindFactory,

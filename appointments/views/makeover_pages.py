@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from . import services
-from .makeover_forms import AskForm
-from .makeover_views import media_file_response
-from .models import MakeoverMedia, ProductUse, Sample, ShareLink, share_token_digest
-from .services.makeovers import used_on
+from .. import services
+from ..forms.makeovers import AskForm
+from ..models import MakeoverMedia, ProductUse, Sample, ShareLink, share_token_digest
+from ..services.makeovers import used_on
+from .makeovers import media_file_response
 
 RATE_GROUP = "appointments.makeover-ask"
 MAX_TOKEN_LENGTH = 100

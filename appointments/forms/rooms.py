@@ -15,8 +15,8 @@ from customers.models import Customer
 from customers.selectors import customer_search
 from customers.services import consent_wording
 
-from .models import Page, Room, StagedItem
-from .services import MANUAL_STATUSES
+from ..models import Page, Room, StagedItem
+from ..services import MANUAL_STATUSES
 
 # A reservation holds a room for at most this long.
 RESERVATION_MAX = datetime.timedelta(hours=4)

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,21 +23,25 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from clienteling.errors import ApplicationError
 from clienteling.http import HtmxHttpRequest, render_page
-from clienteling.stores.access import request_staff
 from clienteling.stores.models import StaffMember, Store
+from clienteling.stores.refusals import get_visible_or_404
 from customers.models import Customer
-from customers.selectors import customers_visible_to, messages_for_cause
+from customers.selectors import (
+    customer_visible_or_404,
+    messages_for_cause,
+)
 from customers.services import audit_record
 
-from . import services
-from .models import Appointment, AppointmentKind, StylingEnrollment
-from .schedule_forms import (
+from .. import services
+from ..forms.schedule import (
     AppointmentBookForm,
     CancelForm,
     RescheduleForm,
     SlotQueryForm,
     StylingEnrollForm,
 )
+from ..models import Appointment, AppointmentKind, StylingEnrollment
+from .access import staff_or_404
 
 # Steps offered on an appointment page, by status, in the order shown.
 STEPS = {
@@ -62,36 +66,31 @@ MESSAGE_LABELS = {
     "appointment_cancelled": "Cancellation",
     "appointment_thank_you": "Thank-you",
 }
+# The 404 for anyone who is not staff of a store (see `access.staff_or_404`).
+NOT_STAFF = "Only staff of a store see its appointments."
 
 
 # --- Access --------------------------------------------------------------------------------
 
 
-def _staff_or_404(request: HtmxHttpRequest) -> StaffMember:
-    staff = request_staff(request)
-    if staff is None:
-        raise Http404("Only staff of a store see its appointments.")
-    return staff
-
-
 def _get_appointment_for_staff(request: HtmxHttpRequest, pk: int) -> Appointment:
     """An appointment of the signed-in person's store, or 404 (never another store's)."""
-    staff = _staff_or_404(request)
-    return get_object_or_404(
-        Appointment.objects.select_related(
+    staff = staff_or_404(request, message=NOT_STAFF)
+    return get_visible_or_404(
+        request,
+        Appointment.objects.filter(store_id=staff.store_id).select_related(
             "kind", "stylist__user", "store", "customer", "room", "reservation"
         ),
+        target="appointment",
         pk=pk,
-        store_id=staff.store_id,
     )
 
 
 def _get_customer_for_staff(request: HtmxHttpRequest, pk) -> Customer:
-    staff = _staff_or_404(request)
+    staff_or_404(request, message=NOT_STAFF)
     if not str(pk).isdigit():
         raise Http404("Choose a client first.")
-    visible = customers_visible_to(user=request.user, staff=staff)
-    return get_object_or_404(visible.select_related("home_store"), pk=int(pk))
+    return customer_visible_or_404(request, pk=int(pk), select_related=("home_store",))
 
 
 def _local_today(store: Store) -> datetime.date:
@@ -127,7 +126,7 @@ def agenda(request: HtmxHttpRequest) -> HttpResponse:
 
     One query for the appointments whatever their number, one for the stylists.
     """
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     store = staff.store
     today = _local_today(store)
     day = _day_param(request.GET.get("day"), today)
@@ -235,7 +234,7 @@ def _book_initial(request: HtmxHttpRequest, staff: StaffMember) -> dict:
 @login_required
 def appointment_new(request: HtmxHttpRequest) -> HttpResponse:
     """Book a client (`?customer=`): choose what and when, then one of the free times."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     store = staff.store
     customer = _get_customer_for_staff(
         request, request.POST.get("customer") or request.GET.get("customer", "")
@@ -319,7 +318,7 @@ def _detail_context(appointment: Appointment, staff: StaffMember) -> dict:
 @login_required
 def appointment_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """An appointment: who, what, when and where, its steps and the messages it sent."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     appointment = _get_appointment_for_staff(request, pk)
     if appointment.customer is not None:
         audit_record(
@@ -337,7 +336,7 @@ def appointment_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def appointment_step(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Approve, confirm, check in, complete or mark a no-show (`action`)."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     appointment = _get_appointment_for_staff(request, pk)
     action = request.POST.get("action", "")
     try:
@@ -352,7 +351,7 @@ def appointment_step(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def appointment_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     appointment = _get_appointment_for_staff(request, pk)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -379,7 +378,7 @@ def appointment_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def appointment_reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Move an appointment to another free time of the store's stylists."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     appointment = _get_appointment_for_staff(request, pk)
     store = appointment.store
     if request.method == "POST":
@@ -430,7 +429,7 @@ def appointment_reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def client_appointments(request: HtmxHttpRequest, customer_pk: int) -> HttpResponse:
     """A client's upcoming and recent appointments, and their personal stylist. The client
     card loads it as a section (htmx, on load); it is a page of its own too."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     customer = _get_customer_for_staff(request, customer_pk)
     now = timezone.now()
     rows = list(
@@ -469,7 +468,7 @@ def client_appointments(request: HtmxHttpRequest, customer_pk: int) -> HttpRespo
 @require_POST
 @login_required
 def styling_enroll(request: HtmxHttpRequest, customer_pk: int) -> HttpResponse:
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     customer = _get_customer_for_staff(request, customer_pk)
     form = StylingEnrollForm(request.POST, store=staff.store)
     url = reverse("appointments:client-appointments", args=[customer.pk])
@@ -493,7 +492,7 @@ def styling_enroll(request: HtmxHttpRequest, customer_pk: int) -> HttpResponse:
 @login_required
 def styling(request: HtmxHttpRequest) -> HttpResponse:
     """A stylist's personal styling clients, each with their next session (two queries)."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     stylists = list(services.stylists_of(staff.store))
     chosen = request.GET.get("stylist") or str(staff.pk)
     stylist = next((s for s in stylists if str(s.pk) == chosen), None)

@@ -25,13 +25,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from clienteling.errors import ApplicationError
 from clienteling.http import HtmxHttpRequest, render_page
-from clienteling.stores.access import request_staff
-from clienteling.stores.models import StaffMember
+from clienteling.stores.refusals import get_visible_or_404
 from customers.models import Message
 from customers.services import audit_record
 
-from . import services
-from .makeover_forms import (
+from .. import services
+from ..forms.makeovers import (
     ChapterForm,
     MoveForm,
     NotesForm,
@@ -41,29 +40,26 @@ from .makeover_forms import (
     SharedForm,
     VideoForm,
 )
-from .models import Appointment, Chapter, MakeoverMedia, MakeoverSession, ProductUse, Sample
+from ..models import Appointment, Chapter, MakeoverMedia, MakeoverSession, ProductUse, Sample
+from .access import staff_or_404
 
 TEMPLATE = "appointments/makeover.html"
 # The audit trail's action for opening a client's makeover. AuditEvent.action holds 12
 # characters, so "makeover_view" (13) would not fit: "makeover" says the same.
 AUDIT_ACTION = "makeover"
+# The 404 for anyone who is not staff of a store (see `access.staff_or_404`).
+NOT_STAFF = "Only staff of a store see its makeovers."
 
 
 # --- Access -------------------------------------------------------------------------------
 
 
-def _staff_or_404(request: HtmxHttpRequest) -> StaffMember:
-    staff = request_staff(request)
-    if staff is None:
-        raise Http404("Only staff of a store see its makeovers.")
-    return staff
-
-
 def _get_appointment_for_staff(request: HtmxHttpRequest, pk: int) -> Appointment:
     """An appointment of the signed-in person's store, with its makeover session (if any);
     404 for any other, not even confirming it exists."""
-    staff = _staff_or_404(request)
-    return get_object_or_404(
+    staff = staff_or_404(request, message=NOT_STAFF)
+    return get_visible_or_404(
+        request,
         Appointment.objects.for_store(staff.store_id).select_related(
             "customer",
             "kind",
@@ -72,6 +68,7 @@ def _get_appointment_for_staff(request: HtmxHttpRequest, pk: int) -> Appointment
             "makeover__stylist__user",
             "makeover__customer",
         ),
+        target="appointment",
         pk=pk,
     )
 
@@ -243,7 +240,7 @@ def makeover(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def makeover_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     appointment = _get_appointment_for_staff(request, pk)
     try:
         services.makeover_start(appointment=appointment, by=staff)
@@ -297,7 +294,7 @@ def makeover_complete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def makeover_share(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Send the client a personal link to their makeover page, through the outbox."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     session = _get_session_for_staff(request, pk)
     try:
         sent = services.share_link_send(session=session, by=staff)
@@ -508,7 +505,7 @@ def sample_remove(request: HtmxHttpRequest, pk: int, sample_pk: int) -> HttpResp
 @login_required
 def photo_add(request: HtmxHttpRequest, pk: int, chapter_pk: int) -> HttpResponse:
     """A photo for a chapter, cleaned by the service (EXIF and GPS gone, upright)."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     session = _get_session_for_staff(request, pk)
     chapter = _get_chapter(session, chapter_pk)
     form = PhotoForm(request.POST, request.FILES, prefix=f"f{chapter.pk}")
@@ -541,7 +538,7 @@ def photo_add(request: HtmxHttpRequest, pk: int, chapter_pk: int) -> HttpRespons
 @login_required
 def video_add(request: HtmxHttpRequest, pk: int, chapter_pk: int) -> HttpResponse:
     """A short video file for a chapter, or a link to one."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     session = _get_session_for_staff(request, pk)
     chapter = _get_chapter(session, chapter_pk)
     form = VideoForm(request.POST, request.FILES, prefix=f"v{chapter.pk}")

@@ -11,8 +11,8 @@ from django.utils import timezone
 from clienteling.catalog.models import Product
 from clienteling.stores.models import StaffMember, Store
 
-from .models import AppointmentKind, Room
-from .services import StagedRequest, parse_slot_key, stylists_of
+from ..models import AppointmentKind, Room
+from ..services import StagedRequest, parse_slot_key, stylists_of
 
 # How far ahead staff may look for a time.
 BOOKING_HORIZON_DAYS = 180

@@ -15,8 +15,8 @@ from phonenumber_field.formfields import PhoneNumberField
 from clienteling.stores.models import StaffMember, Store
 from customers.services import ConsentAnswer, consent_wording
 
-from .models import AppointmentKind
-from .services import parse_slot_key
+from ..models import AppointmentKind
+from ..services import parse_slot_key
 
 NOT_OFFERED = "Choose one of the times offered."
 SANE_FROM = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)

@@ -39,7 +39,7 @@ from clienteling.http import HtmxHttpRequest, render_page
 from clienteling.stores.models import StaffMember, Store
 from customers.services import customer_self_signup
 
-from .booking_forms import (
+from ..forms.booking import (
     NOT_OFFERED,
     BookingForm,
     CancelForm,
@@ -47,8 +47,8 @@ from .booking_forms import (
     TimesQueryForm,
     stylist_name,
 )
-from .models import Appointment, AppointmentKind
-from .services import (
+from ..models import Appointment, AppointmentKind
+from ..services import (
     Slot,
     appointment_book,
     appointment_cancel,

@@ -23,7 +23,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -36,48 +36,47 @@ from clienteling.errors import ApplicationError
 from clienteling.http import HtmxHttpRequest, render_page
 from clienteling.stores.access import request_staff
 from clienteling.stores.models import StaffMember, Store
+from clienteling.stores.refusals import get_visible_or_404
 from customers.selectors import customers_visible_to
 
-from . import selectors, services, versions
-from .forms import MetricsPeriodForm, ReservationForm, RoomStatusForm, StagedItemForm
-from .models import RESERVATION_LEAD, Page, Reservation, Room, StagedItem
+from .. import selectors, services, versions
+from ..forms.rooms import MetricsPeriodForm, ReservationForm, RoomStatusForm, StagedItemForm
+from ..models import RESERVATION_LEAD, Page, Reservation, Room, StagedItem
+from .access import staff_or_404
 
 # How often phones ask for news (see the module docstring), as htmx reads it.
 POLL_INTERVAL = "1500ms"
 # A phone's view is re-rendered at least this often even if no version moved: ages stay
 # roughly right and a lost bump (a cache outage) heals by itself.
 POLL_MAX_AGE_SECONDS = 30
+# The 404 for anyone who is not staff of a store (see `access.staff_or_404`).
+NOT_STAFF = "Only staff of a store see its fitting rooms."
 
 
 # --- Access and polling helpers ----------------------------------------------------------
 
 
-def _staff_or_404(request: HtmxHttpRequest) -> StaffMember:
-    staff = request_staff(request)
-    if staff is None:
-        raise Http404("Only staff of a store see its fitting rooms.")
-    return staff
-
-
 def _get_room_for_staff(request: HtmxHttpRequest, pk: int) -> Room:
     """A room of the signed-in person's store; 404 for any other (not even confirmed)."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     return get_object_or_404(
         Room.objects.for_store(staff.store_id).active().select_related("store"), pk=pk
     )
 
 
 def _get_page_for_staff(request: HtmxHttpRequest, pk: int) -> Page:
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     return get_object_or_404(Page.objects.for_store(staff.store_id).select_related("room"), pk=pk)
 
 
 def _get_reservation_for_staff(request: HtmxHttpRequest, pk: int) -> Reservation:
-    staff = _staff_or_404(request)
-    return get_object_or_404(
+    staff = staff_or_404(request, message=NOT_STAFF)
+    return get_visible_or_404(
+        request,
         Reservation.objects.filter(room__store_id=staff.store_id).select_related(
             "room__store", "customer", "associate__user"
         ),
+        target="room reservation",
         pk=pk,
     )
 
@@ -136,7 +135,7 @@ def pages(request: HtmxHttpRequest) -> HttpResponse:
     Queries: user and staff (every page), then nothing when the version is current
     (204), or one more for the pages (joined with their rooms and clients).
     """
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     version = versions.pager_version(store_id=staff.store_id, staff_id=staff.pk)
     if poll_is_current(request, version):
         return unchanged()
@@ -173,7 +172,7 @@ def _after_page_action(
 @login_required
 def page_acknowledge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Take the page ("I'm on it"). If a colleague was faster, say who: not an error."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     page = _get_page_for_staff(request, pk)
     result = services.page_acknowledge(page=page, staff=staff)
     return _after_page_action(request, staff, result)
@@ -183,7 +182,7 @@ def page_acknowledge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def page_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Close the page ("Done"): the client has what they asked for."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     page = _get_page_for_staff(request, pk)
     result = services.page_resolve(page=page, staff=staff)
     return _after_page_action(request, staff, result)
@@ -199,7 +198,7 @@ def board(request: HtmxHttpRequest) -> HttpResponse:
 
     Polled like the pager; a changed board costs four queries whatever the rooms.
     """
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     version = versions.read(versions.store_key(staff.store_id))
     if poll_is_current(request, version):
         return unchanged()
@@ -245,7 +244,7 @@ def _room_context(staff: StaffMember, room: Room, *, version: int | None = None,
 @login_required
 def room_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """One room: its status, the visit in it, its open pages and its reservations."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     room = _get_room_for_staff(request, pk)
     version = versions.read(versions.room_key(room.pk))
     if poll_is_current(request, version):
@@ -260,7 +259,7 @@ def room_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def room_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Set a room available, needing attention or being cleaned (ends the visit in it)."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     room = _get_room_for_staff(request, pk)
     form = RoomStatusForm(request.POST)
     if form.is_valid():
@@ -281,7 +280,7 @@ def room_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def visit_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Bring a client to the room ("I'm bringing a client here"): its pages come to me first."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     room = _get_room_for_staff(request, pk)
     try:
         services.visit_start(
@@ -299,7 +298,7 @@ def visit_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def visit_end(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The client has left: end the visit; the room goes to cleaning."""
-    _staff_or_404(request)
+    staff_or_404(request, message=NOT_STAFF)
     room = _get_room_for_staff(request, pk)
     visit = room.visits.open().first()
     if visit is not None and services.visit_end(visit=visit):
@@ -322,7 +321,7 @@ def _next_half_hour(now: datetime.datetime, zone) -> datetime.datetime:
 @login_required
 def reservation_create(request: HtmxHttpRequest) -> HttpResponse:
     """Reserve a room for a client and a period. `?room=` and `?customer=` pre-fill it."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     store: Store = staff.store
     visible = customers_visible_to(user=request.user, staff=staff)
     start = _next_half_hour(timezone.now(), store.zone)
@@ -381,7 +380,7 @@ def _staging_context(reservation: Reservation, **extra) -> dict:
 @login_required
 def reservation_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A reservation and its staging list: what to prepare, ticked once in the room."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     reservation = _get_reservation_for_staff(request, pk)
     context = _staging_context(reservation)
     context["client_visible"] = selectors.client_visible_to(staff, reservation.customer)
@@ -391,7 +390,7 @@ def reservation_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def reservation_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    _staff_or_404(request)
+    staff_or_404(request, message=NOT_STAFF)
     reservation = _get_reservation_for_staff(request, pk)
     if services.reservation_cancel(reservation=reservation):
         messages.success(request, "Reservation cancelled: the room is free at that time.")
@@ -402,7 +401,7 @@ def reservation_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def staged_item_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     reservation = _get_reservation_for_staff(request, pk)
     form = StagedItemForm(request.POST)
     if form.is_valid():
@@ -430,7 +429,7 @@ def staged_item_add(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def staged_item_check(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     """Tick (or untick) an item: it is in the room."""
-    staff = _staff_or_404(request)
+    staff = staff_or_404(request, message=NOT_STAFF)
     reservation = _get_reservation_for_staff(request, pk)
     item = get_object_or_404(StagedItem, pk=item_pk, reservation=reservation)
     services.staged_item_set_staged(

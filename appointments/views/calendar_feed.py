@@ -21,8 +21,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .booking_pages import store_address
-from .models import Appointment, AppointmentKind, CalendarFeed
+from ..models import Appointment, AppointmentKind, CalendarFeed
+from .booking import store_address
 
 PAST = datetime.timedelta(days=30)
 AHEAD = datetime.timedelta(days=180)

@@ -19,10 +19,10 @@ from django_ratelimit.decorators import ratelimit
 
 from clienteling.http import HtmxHttpRequest, render_page
 
-from . import selectors, services, versions
-from .forms import TabletCheckInForm, TabletPageForm
-from .models import Room
-from .views import POLL_INTERVAL, poll_is_current, unchanged
+from .. import selectors, services, versions
+from ..forms.rooms import TabletCheckInForm, TabletPageForm
+from ..models import Room
+from .rooms import POLL_INTERVAL, poll_is_current, unchanged
 
 RATE_GROUP = "appointments.tablet"
 LIMITED_MESSAGE = (

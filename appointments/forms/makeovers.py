@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from .models import Chapter, MakeoverSession
-from .services.makeovers import MAX_QUANTITY, MAX_STEPS_CHARS, product_lookup
+from ..models import Chapter, MakeoverSession
+from ..services.makeovers import MAX_QUANTITY, MAX_STEPS_CHARS, product_lookup
 
 PHOTO_ACCEPT = "image/*"
 VIDEO_ACCEPT = "video/mp4,video/quicktime,video/webm"

@@ -1,0 +1,72 @@
+"""The why of a recommendation: the sentences an associate reads on the client card."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from ...models import EngagementEvent
+from .catalog import _Catalog, _Item
+from .facts import ClientFacts, _Loves
+from .tuning import WHY_MAX
+
+
+def _why(
+    client: ClientFacts,
+    item: _Item,
+    parts: dict[str, float],
+    context: dict,
+    catalog: _Catalog,
+    loves: _Loves,
+    bridges: dict[int, tuple[float, int]],
+    now: datetime.datetime,
+) -> str:
+    """One or a few sentences an associate can read aloud, strongest reason first."""
+    sentences: list[str] = []
+    source = catalog.items.get(context.get("from_product", 0))
+    bought_with = f"clients who bought the {source.name} also chose this" if source else ""
+    if "new_category" in parts:
+        loved = catalog.category_label(context["loved_category"])
+        new = catalog.category_label(item.category_id)
+        local = timezone.localtime(now)
+        years = (local.year * 12 + local.month - loves.since[context["loved_category"]]) // 12
+        bought = f"Bought {loved} here for {years} years" if years >= 2 else f"Bought {loved} here"
+        share = f"{bridges[item.category_id][0]:.0%} of clients who buy {loved} also buy {new}"
+        sentences.append(f"{bought}, never {new}: {bought_with or share}.")
+        sentences.append(f"Suggest double points on {loved} with a first buy in {new}.")
+    elif bought_with:
+        sentences.append(f"{bought_with[0].upper()}{bought_with[1:]}.")
+    if "favourite" in parts:
+        kind, when = client.interest[item.id]
+        did = (
+            "Saved it as a favourite"
+            if kind == EngagementEvent.Kind.FAVOURITE
+            else "Left it in a cart"
+        )
+        sentences.append(f"{did} on {timezone.localtime(when):%d %b}.")
+    if "liked_brand" in parts:
+        sentences.append(f"{item.brand}, a brand {client.first_name} loves.")
+    elif "brand_loyalty" in parts:
+        sentences.append(
+            f"{loves.per_brand[item.brand_id]} of their {loves.pieces} purchases are {item.brand}."
+        )
+    if "size_in_stock" in parts:
+        sentences.append(f"In stock in their size {client.sizes[item.category_id]}.")
+    if "liked_colour" in parts:
+        sentences.append(f"In {item.colour}, a colour they like.")
+    if "liked_category" in parts and "new_category" not in parts:
+        sentences.append(f"{catalog.category_names[item.category_id]}, which they said they like.")
+    if not sentences and "category_share" in parts:
+        category = catalog.category_label(item.category_id)
+        times = loves.per_category[item.category_id]
+        sentences.append(
+            f"More {category}: {times} of their {loves.pieces} purchases are {category}."
+        )
+    if not sentences:
+        sentences.append(f"One of our most bought {catalog.category_label(item.category_id)}.")
+    why = sentences[0][:WHY_MAX]
+    for sentence in sentences[1:]:
+        if len(why) + 1 + len(sentence) <= WHY_MAX:
+            why = f"{why} {sentence}"
+    return why
