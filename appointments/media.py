@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 
 # The stored photo's longest side: sharp on a tablet, a few hundred kB.
 PHOTO_MAX_EDGE = 2048

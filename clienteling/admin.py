@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment, MakeoverMedia
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from clienteling.stores.admin import StaffMemberAdmin as StaffMemberAdminBase
 from clienteling.stores.models import StaffMember
 from clienteling.stores.scoping import managed_store_ids

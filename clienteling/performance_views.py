@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from clienteling.http import HtmxHttpRequest, render_page
+from clienteling.core.http import HtmxHttpRequest, render_page
 from clienteling.stores.access import request_staff
 from clienteling.stores.models import Store
 

@@ -19,7 +19,7 @@ from appointments.services.privacy import (
     customer_merge_appointments,
     makeover_files_delete,
 )
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from customers import services as customer_services
 from customers.models import AuditEvent, Customer
 from customers.services.privacy import (

@@ -287,13 +287,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "clienteling.rest.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "clienteling.core.rest.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "EXCEPTION_HANDLER": "clienteling.rest.exception_handler",
+    "EXCEPTION_HANDLER": "clienteling.core.rest.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON only (no form or multipart, which no integration sends and the schema would
-    # otherwise offer), refused whole when too deep or not text: clienteling.parsers.
-    "DEFAULT_PARSER_CLASSES": ["clienteling.parsers.JSONParser"],
+    # otherwise offer), refused whole when too deep or not text: clienteling.core.parsers.
+    "DEFAULT_PARSER_CLASSES": ["clienteling.core.parsers.JSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clienteling API",

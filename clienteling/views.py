@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from appointments.selectors import appointments_for_today, pager_for
 from appointments.views.rooms import poll_state
-from clienteling.http import HtmxHttpRequest
+from clienteling.core.http import HtmxHttpRequest
 from clienteling.stores.access import request_staff
 from clienteling.stores.refusals import security_alerts_for_store
 from customers.models import Customer, Order

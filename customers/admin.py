@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from clienteling.stores.scoping import (
     StoreScopedAdmin,
     StoreScopedStackedInline,

@@ -21,9 +21,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from clienteling.core.parsers import MAX_DEPTH
 from clienteling.integrations.auth import HasTokenScope
 from clienteling.integrations.models import Scope
-from clienteling.parsers import MAX_DEPTH
 
 from . import services
 from .models import (

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 
 from .models import Customer, Source
 from .services import outreach

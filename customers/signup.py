@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 from phonenumber_field.formfields import PhoneNumberField
 
-from clienteling.stores.access import request_staff
+from clienteling.stores.access import staff_or_404
 from clienteling.stores.models import StaffMember, Store
 
 from . import services
@@ -143,9 +143,7 @@ def signup_thanks(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def signup_qr(request: HttpRequest) -> HttpResponse:
     """The associate's own sign-up QR code, to show a client at the counter."""
-    staff = request_staff(request)
-    if staff is None:
-        raise Http404("Only staff of a store have a sign-up code.")
+    staff = staff_or_404(request, message="Only staff of a store have a sign-up code.")
     url = settings.SITE_URL.rstrip("/") + signup_path(staff.store, staff)
     return render(
         request, "customers/signup_qr.html", {"store": staff.store, "qr": qr_svg(url), "url": url}

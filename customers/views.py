@@ -17,9 +17,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from clienteling.catalog.models import Product
-from clienteling.errors import ApplicationError
-from clienteling.http import HtmxHttpRequest, render_page
-from clienteling.stores.access import request_staff
+from clienteling.core.errors import ApplicationError
+from clienteling.core.http import HtmxHttpRequest, render_page
+from clienteling.stores.access import request_staff, staff_or_404
 
 from . import selectors, services
 from .drafts import draft_message
@@ -260,9 +260,7 @@ def note_pin(request: HtmxHttpRequest, pk: int, note_pk: int) -> HttpResponse:
 @login_required
 def client_create(request: HtmxHttpRequest) -> HttpResponse:
     """Quick-add at the counter: name, phone or email, and consent per channel, asked explicitly."""
-    staff = request_staff(request)
-    if staff is None:
-        raise Http404("Only staff of a store can add clients.")
+    staff = staff_or_404(request, message="Only staff of a store can add clients.")
     form = QuickAddForm(request.POST or None, store=staff.store)
     duplicates: list[Customer] = []
     hidden_duplicate_stores: list[str] = []

@@ -21,7 +21,7 @@ class PostgresExclusionConstraint(ExclusionConstraint):
     """An exclusion constraint on PostgreSQL; nothing in the schema elsewhere.
 
     The demo runs on SQLite, which has no exclusion constraints (nor ranges): there the
-    constraint is left out of the schema, as `clienteling.db.TrigramIndex` falls back to
+    constraint is left out of the schema, as `clienteling.core.db.TrigramIndex` falls back to
     a plain index, and the services' locked check is the only guard. `validate()` (model
     and admin forms) uses a plain overlap query on every database, so the same clear
     message comes first everywhere and the database is the last word on PostgreSQL.

@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clienteling.catalog.models import Product
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from clienteling.stores.models import StaffMember, Store
 from customers.models import Customer, Reason
 from customers.services import message_queue, messages_withdraw, render_template_text

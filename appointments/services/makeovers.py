@@ -34,7 +34,7 @@ from django.utils import timezone
 from PIL import Image, ImageOps
 
 from clienteling.catalog.models import Product
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from clienteling.stores.models import StaffMember
 from customers.models import Message, Reason
 from customers.services import message_queue, render_template_text, replenishment_from_use

@@ -18,7 +18,7 @@ from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
 from clienteling.catalog.models import Product
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from clienteling.stores.models import StaffMember
 from customers.models import Customer, Source
 from customers.services import consent_wording, consents_append_if_changed, customer_duplicates

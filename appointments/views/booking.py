@@ -34,8 +34,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from clienteling.errors import ApplicationError
-from clienteling.http import HtmxHttpRequest, render_page
+from clienteling.core.errors import ApplicationError
+from clienteling.core.http import HtmxHttpRequest, render_page
 from clienteling.stores.models import StaffMember, Store
 from customers.services import customer_self_signup
 

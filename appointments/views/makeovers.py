@@ -23,8 +23,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clienteling.errors import ApplicationError
-from clienteling.http import HtmxHttpRequest, render_page
+from clienteling.core.errors import ApplicationError
+from clienteling.core.http import HtmxHttpRequest, render_page
+from clienteling.stores.access import staff_or_404
 from clienteling.stores.refusals import get_visible_or_404
 from customers.models import Message
 from customers.services import audit_record
@@ -41,7 +42,6 @@ from ..forms.makeovers import (
     VideoForm,
 )
 from ..models import Appointment, Chapter, MakeoverMedia, MakeoverSession, ProductUse, Sample
-from .access import staff_or_404
 
 TEMPLATE = "appointments/makeover.html"
 # The audit trail's action for opening a client's makeover. AuditEvent.action holds 12

@@ -32,9 +32,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from clienteling.errors import ApplicationError
-from clienteling.http import HtmxHttpRequest, render_page
-from clienteling.stores.access import request_staff
+from clienteling.core.errors import ApplicationError
+from clienteling.core.http import HtmxHttpRequest, render_page
+from clienteling.stores.access import request_staff, staff_or_404
 from clienteling.stores.models import StaffMember, Store
 from clienteling.stores.refusals import get_visible_or_404
 from customers.selectors import customers_visible_to
@@ -42,7 +42,6 @@ from customers.selectors import customers_visible_to
 from .. import selectors, services, versions
 from ..forms.rooms import MetricsPeriodForm, ReservationForm, RoomStatusForm, StagedItemForm
 from ..models import RESERVATION_LEAD, Page, Reservation, Room, StagedItem
-from .access import staff_or_404
 
 # How often phones ask for news (see the module docstring), as htmx reads it.
 POLL_INTERVAL = "1500ms"

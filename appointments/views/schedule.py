@@ -21,8 +21,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from clienteling.errors import ApplicationError
-from clienteling.http import HtmxHttpRequest, render_page
+from clienteling.core.errors import ApplicationError
+from clienteling.core.http import HtmxHttpRequest, render_page
+from clienteling.stores.access import staff_or_404
 from clienteling.stores.models import StaffMember, Store
 from clienteling.stores.refusals import get_visible_or_404
 from customers.models import Customer
@@ -41,7 +42,6 @@ from ..forms.schedule import (
     StylingEnrollForm,
 )
 from ..models import Appointment, AppointmentKind, StylingEnrollment
-from .access import staff_or_404
 
 # Steps offered on an appointment page, by status, in the order shown.
 STEPS = {

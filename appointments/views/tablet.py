@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from clienteling.http import HtmxHttpRequest, render_page
+from clienteling.core.http import HtmxHttpRequest, render_page
 
 from .. import selectors, services, versions
 from ..forms.rooms import TabletCheckInForm, TabletPageForm

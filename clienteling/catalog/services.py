@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image, ImageOps
 
-from clienteling.celery import enqueue_on_commit
+from clienteling.core.tasks import enqueue_on_commit
 
 from .models import Product
 

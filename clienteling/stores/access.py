@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from .models import StaffMember
 
@@ -17,3 +17,16 @@ def request_staff(request: HttpRequest) -> StaffMember | None:
             )
         request._staff_member = staff
     return request._staff_member
+
+
+def staff_or_404(request: HttpRequest, *, message: str) -> StaffMember:
+    """The signed-in person's staff record (with their store), or a 404 saying `message`.
+
+    404 rather than 403: to anyone who is not staff of a store, staff pages do not exist.
+    Each caller then scopes every object to `staff.store_id`. Public pages (booking, the
+    room tablet, a client's links) know their visitor by a secret token instead.
+    """
+    staff = request_staff(request)
+    if staff is None:
+        raise Http404(message)
+    return staff

@@ -13,7 +13,7 @@ from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 from clienteling.catalog.models import Brand, Category
-from clienteling.db import TrigramIndex
+from clienteling.core.db import TrigramIndex
 from clienteling.stores.models import StaffMember, Store
 
 from .choices import ContactChannel, Source

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from clienteling.stores.models import StaffMember
 
 from ..models import Customer

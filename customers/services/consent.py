@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 
 from ..models import ConsentEvent, ContactChannel, Customer, Message, Source
 from .audit import audit_consent_changes

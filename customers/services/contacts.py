@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 
 from ..models import Contact, Customer, Reason
 from ..reason_kinds import reason_kind

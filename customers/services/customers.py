@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber, to_python
 
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from clienteling.stores.models import StaffMember, Store
 
 from ..models import ConsentEvent, ContactChannel, Customer, Reason, Source

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 
 from ..models import (
     AuditEvent,

@@ -5,7 +5,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 
 from ..models import Order
 from .reasons import reasons_refresh_after_commit

@@ -22,14 +22,14 @@ from django.template import Context, Engine
 from django.urls import reverse
 from django.utils import timezone
 
-from clienteling.celery import enqueue_on_commit
 from clienteling.channels import (
     OutgoingMessage,
     PermanentTransportError,
     TransientTransportError,
     get_transport,
 )
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
+from clienteling.core.tasks import enqueue_on_commit
 
 from ..models import Bounce, ConsentEvent, Customer, Message, MessageTemplate, Reason, Source
 from ..reason_kinds import reason_kind

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clienteling.catalog.models import Brand, Category
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 
 from ..models import ContactPreferences, Customer, Preference, Size, Topic
 

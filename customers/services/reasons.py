@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clienteling.catalog.models import Product
-from clienteling.celery import enqueue_on_commit
+from clienteling.core.tasks import enqueue_on_commit
 
 from ..models import (
     TIER_THRESHOLDS,

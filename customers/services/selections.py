@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clienteling.catalog.models import Product
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 
 from ..models import Contact, Customer, Reason, Selection, SelectionItem
 from .contacts import contact_log

@@ -12,7 +12,7 @@ from django.db import connections
 
 from appointments.models import Appointment
 from appointments.services import bookings
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from tests.factories import AppointmentKindFactory, CustomerFactory, working_week
 
 pytestmark = pytest.mark.django_db(transaction=True)

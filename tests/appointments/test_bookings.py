@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from appointments import services
 from appointments.models import Appointment, Reservation, TimeOff
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from customers.models import Message, Reason
 from customers.services import message_deliver
 from tests.factories import (

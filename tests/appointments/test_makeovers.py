@@ -23,7 +23,7 @@ from appointments.models import (
     ShareLink,
     share_token_digest,
 )
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from customers.models import Message, Reason
 from tests import factories
 from tests.appointments import makeover_files as files

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from appointments import services, versions
 from appointments.models import Page, Reservation, Room, Visit
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from customers.models import ConsentEvent
 from tests import factories
 

@@ -15,7 +15,7 @@ from django.test import override_settings
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 
-from clienteling.parsers import MAX_DEPTH, check_body
+from clienteling.core.parsers import MAX_DEPTH, check_body
 from customers import api
 from customers.models import ConsentEvent, Customer, EngagementEvent, Order, OrderLine
 from tests.factories import CustomerFactory, OrderFactory, ProductFactory

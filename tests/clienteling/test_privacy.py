@@ -35,7 +35,7 @@ from appointments.models import (
     StylingEnrollment,
     Visit,
 )
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from clienteling.privacy import customer_erase, customer_export
 from clienteling.stores.models import StaffMember
 from customers.models import AuditEvent, Bounce, Customer, Message, Order, OrderLine

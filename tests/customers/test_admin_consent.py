@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from customers.models import AuditEvent, ConsentEvent, Customer, Message, Source
 from customers.services import consent_record, consent_wording
 from tests import factories

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from clienteling.stores.models import StaffMember
 from customers.models import Customer
 from customers.services import book_reassign

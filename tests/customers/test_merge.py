@@ -18,7 +18,7 @@ from appointments.models import (
     StylingEnrollment,
     Visit,
 )
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from clienteling.privacy import customer_erase, customer_merge
 from clienteling.stores.models import StaffMember
 from customers import services

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 from customers import services
 from customers.models import Contact, Reason
 from tests.factories import ConsentEventFactory, CustomerFactory, ProductFactory, ReasonFactory

@@ -20,7 +20,7 @@ class TrigramIndex(GinIndex):
         super().__init__(OpClass(F(field), name="gin_trgm_ops"), name=name)
 
     def deconstruct(self):
-        return "clienteling.db.TrigramIndex", (), {"field": self.field_name, "name": self.name}
+        return "clienteling.core.db.TrigramIndex", (), {"field": self.field_name, "name": self.name}
 
     def create_sql(self, model, schema_editor, using="", **kwargs):
         if schema_editor.connection.vendor != "postgresql":

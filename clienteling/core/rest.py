@@ -17,7 +17,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from clienteling.errors import ApplicationError
+from clienteling.core.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
