@@ -3,7 +3,6 @@ from __future__ import annotations
 import segno
 from django.conf import settings
 from django.contrib import admin
-from django.db import models
 from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -13,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from clienteling.stores.scoping import (
+    ReadOnlyAdminMixin,
     StoreScopedAdmin,
     StoreScopedStackedInline,
     StoreScopedTabularInline,
@@ -109,12 +109,11 @@ class RoomAdmin(StoreScopedAdmin):
         return TemplateResponse(request, "appointments/room_codes.html", {"codes": codes})
 
 
-class StagedItemInline(StoreScopedTabularInline):
+class StagedItemInline(ReadOnlyAdminMixin, StoreScopedTabularInline):
     model = StagedItem
     extra = 0
-    autocomplete_fields = ["product"]
     fields = ["product", "description", "size", "staged_at", "staged_by"]
-    readonly_fields = ["staged_by"]
+    readonly_fields = fields
 
 
 @admin.register(Reservation)
@@ -132,17 +131,31 @@ class ReservationAdmin(StoreScopedAdmin):
     list_filter = ["room__store", ("cancelled_at", admin.EmptyFieldListFilter)]
     list_select_related = ["room__store", "customer", "associate__user"]
     date_hierarchy = "starts_at"
-    autocomplete_fields = ["room", "customer", "associate"]
-    raw_id_fields = ["created_by"]
     search_fields = ["room__name", "customer__last_name", "customer__first_name"]
-    readonly_fields = ["created_at"]
     inlines = [StagedItemInline]
     show_full_result_count = False
+    actions = ["cancel_reservations"]
+    # Made by the app (a room staged for a try-on, overlaps refused): read here; a
+    # manager may cancel one, through the same service as the board.
 
-    def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        reservation = form.instance
-        versions.bump_on_commit(store_id=reservation.room.store_id, room_ids=[reservation.room_id])
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Cancel (frees the room)", permissions=["change"])
+    def cancel_reservations(self, request: HttpRequest, queryset: QuerySet[Reservation]) -> None:
+        from .services import reservation_cancel
+
+        cancelled = sum(
+            reservation_cancel(reservation=reservation)
+            for reservation in queryset.select_related("room")
+        )
+        self.message_user(request, f"{cancelled} reservation(s) cancelled.")
 
     @admin.display(description="store", ordering="room__store__name")
     def store(self, obj: Reservation) -> str:
@@ -341,20 +354,61 @@ class AppointmentAdmin(StoreScopedAdmin):
     date_hierarchy = "starts_at"
     ordering = ["starts_at"]
     show_full_result_count = False
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    # Times and status change through the app's services (slots, messages, rooms).
-    readonly_fields = [
-        "blocked_from",
-        "blocked_until",
-        "manage_token",
-        "revision",
+    # One write path: booking, moving, cancelling and every change of status go through
+    # the app's services (free slots, the room, the client's messages and reminders), on
+    # the appointment's page in the app. Here a manager reads it and may correct the
+    # stylist's notes; nothing else is written.
+    fields = [
+        "in_the_app",
+        "store",
+        "customer",
+        "stylist",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "status",
+        "booked_through",
+        "room",
+        "reservation",
+        "address",
+        "video_link",
+        "notes",
+        "cancel_reason",
         "cancelled_at",
         "checked_in_at",
         "completed_at",
         "booked_by",
+        "revision",
         "created_at",
         "updated_at",
     ]
+    readonly_fields = [field for field in fields if field != "notes"]
+    actions = ["cancel_appointments"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # booked from the client card, the agenda or the public booking page
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # cancelled (the client is told), never deleted
+
+    @admin.display(description="in the app")
+    def in_the_app(self, obj: Appointment) -> str:
+        url = reverse("appointments:appointment", args=[obj.pk])
+        return format_html('<a href="{}">Move, cancel or change its status</a>', url)
+
+    @admin.action(description="Cancel (the client is told)", permissions=["change"])
+    def cancel_appointments(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
+        from .services import appointment_cancel
+
+        cancelled = sum(
+            appointment_cancel(
+                appointment=appointment,
+                reason=f"Cancelled by the store ({request.user.get_full_name() or 'manager'})",
+                by=getattr(request.user, "staff", None),
+            )
+            for appointment in queryset.select_related("store", "kind", "stylist__user")
+        )
+        self.message_user(request, f"{cancelled} appointment(s) cancelled; the clients are told.")
 
     @admin.display(description="client", ordering="customer__last_name")
     def client(self, obj: Appointment) -> str:
@@ -494,18 +548,9 @@ class ChapterAdmin(StoreScopedAdmin):
     show_full_result_count = False
 
 
-class _ReadOnlyAdmin(StoreScopedAdmin):
+class _ReadOnlyAdmin(ReadOnlyAdminMixin, StoreScopedAdmin):
     store_path = "session__appointment__store"
     """Written by the app's services (files cleaned, secrets hashed): read here, not edited."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.register(MakeoverMedia)

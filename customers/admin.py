@@ -12,11 +12,13 @@ from django.utils.html import format_html
 
 from clienteling.core.errors import ApplicationError
 from clienteling.stores.scoping import (
+    ReadOnlyAdminMixin,
     StoreScopedAdmin,
     StoreScopedStackedInline,
     StoreScopedTabularInline,
 )
 
+from . import services
 from .models import (
     AuditEvent,
     AutomationRule,
@@ -130,8 +132,19 @@ class PreferenceInline(StoreScopedTabularInline):
     autocomplete_fields = ["brand", "category"]
 
 
+class NoteAdminForm(forms.ModelForm):
+    """The note service's own rules (not empty, not too long), as a form error."""
+
+    def clean_text(self) -> str:
+        try:
+            return services.note_text_clean(self.cleaned_data.get("text", ""))
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message) from error
+
+
 class NoteInline(StoreScopedTabularInline):
     model = Note
+    form = NoteAdminForm
     extra = 0
     fields = ["text", "pinned", "author", "created_at"]
     readonly_fields = ["author", "created_at"]
@@ -258,14 +271,14 @@ class CustomerAdmin(StoreScopedAdmin):
             ]
             formset.changed_objects, formset.deleted_objects = [], []
             return
-        instances = formset.save(commit=False)
-        for instance in instances:
-            if isinstance(instance, Note) and instance.author_id is None:
-                instance.author = request.user
-            instance.save()
-        formset.save_m2m()
-        for obj in formset.deleted_objects:
-            obj.delete()
+        if formset.model is Note:
+            # Notes are written by the same services as on the card.
+            for instance in formset.save(commit=False):
+                _save_note(request, instance, customer=form.instance)
+            for obj in formset.deleted_objects:
+                obj.delete()
+            return
+        super().save_formset(request, form, formset, change)
 
 
 @admin.register(ConsentEvent)
@@ -299,15 +312,18 @@ class ConsentEventAdmin(StoreScopedAdmin):
         obj._state.adding, obj._state.db = False, event._state.db
 
 
-class OrderLineInline(StoreScopedTabularInline):
+class OrderLineInline(ReadOnlyAdminMixin, StoreScopedTabularInline):
     model = OrderLine
     extra = 0
-    autocomplete_fields = ["product"]
     fields = ["line_number", "product", "quantity", "unit_price", "line_total", "size", "colour"]
+    readonly_fields = fields
 
 
 @admin.register(Order)
-class OrderAdmin(StoreScopedAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, StoreScopedAdmin):
+    """Orders come from the point of sale and the web shop (the API, which keeps totals,
+    tiers and reasons in step): read here, corrected at their source."""
+
     store_path = "customer__home_store"
     list_display = [
         "external_id",
@@ -331,7 +347,7 @@ class OrderAdmin(StoreScopedAdmin):
 
 
 @admin.register(EngagementEvent)
-class EngagementEventAdmin(StoreScopedAdmin):
+class EngagementEventAdmin(ReadOnlyAdminMixin, StoreScopedAdmin):
     store_path = "customer__home_store"
     list_display = ["occurred_at", "kind", "customer", "product", "source"]
     list_filter = ["kind", "source"]
@@ -349,31 +365,59 @@ class NoteAdmin(StoreScopedAdmin):
     raw_id_fields = ["customer"]
     readonly_fields = ["author", "created_at", "updated_at"]
     show_full_result_count = False
+    form = NoteAdminForm
 
     @admin.display(description="note")
     def short_text(self, obj: Note) -> str:
         return obj.text[:80]
 
     def save_model(self, request, obj, form, change):
-        if obj.author_id is None:
-            obj.author = request.user
-        super().save_model(request, obj, form, change)
+        saved = _save_note(request, obj, customer=obj.customer)
+        obj.pk, obj.author = saved.pk, saved.author
+
+
+def _save_note(request, note: Note, *, customer: Customer) -> Note:
+    """A note added or edited in the admin, through the services the card uses."""
+    if note.pk is None:
+        return services.note_add(
+            customer=customer, author=request.user, text=note.text, pinned=note.pinned
+        )
+    services.note_set_pinned(note=note, pinned=note.pinned)
+    return services.note_update(note=note, text=note.text)
 
 
 @admin.register(Reason)
-class ReasonAdmin(StoreScopedAdmin):
+class ReasonAdmin(ReadOnlyAdminMixin, StoreScopedAdmin):
+    """Reasons are opened and closed by the reasons engine and the associates' work: read
+    here; a manager may dismiss some, with a word of why, through the same service."""
+
     store_path = "customer__home_store"
     list_display = ["customer", "kind", "state", "due_on", "score", "why"]
     list_filter = ["state", "kind"]
     list_select_related = ["customer"]
-    raw_id_fields = ["customer", "order", "product"]
-    readonly_fields = ["closed_at", "closed_by", "created_at", "updated_at"]
     search_fields = ["=customer__email", "customer__last_name"]
     show_full_result_count = False
+    actions = ["dismiss"]
+
+    def has_dismiss_permission(self, request) -> bool:
+        return request.user.has_perm("customers.change_reason")
+
+    @admin.action(description="Dismiss (no longer worth a contact)", permissions=["dismiss"])
+    def dismiss(self, request, queryset):
+        dismissed = sum(
+            services.reason_close(
+                reason=reason,
+                by=request.user,
+                state=Reason.State.DISMISSED,
+                closed_note="Dismissed by a manager in the admin.",
+            )
+            for reason in queryset
+        )
+        self.message_user(request, f"{dismissed} reason(s) dismissed.")
 
 
 @admin.register(Contact)
-class ContactAdmin(StoreScopedAdmin):
+class ContactAdmin(ReadOnlyAdminMixin, StoreScopedAdmin):
     store_path = "customer__home_store"
     list_display = ["occurred_at", "customer", "channel", "direction", "outcome", "staff"]
     list_filter = ["channel", "outcome", "direction"]
@@ -384,7 +428,7 @@ class ContactAdmin(StoreScopedAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(StoreScopedAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, StoreScopedAdmin):
     store_path = "customer__home_store"
     """The audit trail: managers read and filter it; nobody edits or deletes it."""
 
@@ -394,18 +438,9 @@ class AuditEventAdmin(StoreScopedAdmin):
     search_fields = ["=customer_ref", "actor__username"]
     show_full_result_count = False
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Recommendation)
-class RecommendationAdmin(StoreScopedAdmin):
+class RecommendationAdmin(ReadOnlyAdminMixin, StoreScopedAdmin):
     store_path = "customer__home_store"
     list_display = ["customer", "rank", "product", "score", "why", "computed_at"]
     list_select_related = ["customer", "product"]

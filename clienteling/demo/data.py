@@ -208,7 +208,7 @@ MANAGER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "customers.size": ("view", "add", "change", "delete"),
     "customers.preference": ("view", "add", "change", "delete"),
     "customers.note": ("view", "add", "change", "delete"),
-    "customers.order": ("view", "change"),
+    "customers.order": ("view",),
     "customers.orderline": ("view",),
     "customers.engagementevent": ("view",),
     # Reasons to contact and the contact log: to follow up on the team's outreach.

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from .models import RefusedAccess, SecurityAlert, StaffMember, Store
-from .scoping import StoreScopedAdmin
+from .scoping import ReadOnlyAdminMixin, StoreScopedAdmin
 from .services import sessions_end_for_user, staff_deactivate
 
 User = get_user_model()
@@ -90,19 +90,6 @@ class UserAdmin(DjangoUserAdmin):
 
 
 # --- Refused access and security alerts (clienteling.stores.refusals) ----------------------
-
-
-class ReadOnlyAdminMixin:
-    """A trail written by the app: nobody adds, edits or deletes its rows in the admin."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(RefusedAccess)

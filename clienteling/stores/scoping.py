@@ -173,3 +173,18 @@ class StoreScopedTabularInline(StoreScopedInlineMixin, admin.TabularInline):
 
 class StoreScopedStackedInline(StoreScopedInlineMixin, admin.StackedInline):
     pass
+
+
+class ReadOnlyAdminMixin:
+    """Rows written only by the app's services (the point of sale's orders, a trail, files
+    with secrets): the admin shows them and never adds, edits or deletes one, for
+    superusers too. An admin action that changes them calls a service."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -20,7 +20,7 @@ from .ingest import (
     order_ingest_bulk,
 )
 from .merge import customer_merge, customer_merge_check
-from .notes import note_add, note_set_pinned, note_update
+from .notes import note_add, note_set_pinned, note_text_clean, note_update
 from .orders import order_update_alteration, order_update_shipment
 from .outreach import (
     automations_run,
@@ -93,6 +93,7 @@ __all__ = [
     "messages_withdraw",
     "note_add",
     "note_set_pinned",
+    "note_text_clean",
     "note_update",
     "order_ingest_bulk",
     "order_update_alteration",

@@ -10,6 +10,11 @@ from ..models import Customer, Note
 NOTE_MAX_LENGTH = 5000
 
 
+def note_text_clean(text: str) -> str:
+    """The note's text as it is kept; ApplicationError (field "text") if it cannot be."""
+    return _clean_text(text)
+
+
 def _clean_text(text: str) -> str:
     text = text.strip()
     if not text:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Reservation, Room
+from customers.models import Message
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -53,26 +54,89 @@ def test_print_the_tablet_codes(admin_client, room, store):
     assert room.tablet_token in body and other.tablet_token in body
 
 
-def test_an_overlapping_reservation_is_refused_in_the_admin_too(admin_client, room):
+def _datetime_fields(prefix: str, moment: datetime.datetime) -> dict[str, str]:
+    local = timezone.localtime(moment)
+    return {
+        f"{prefix}_0": local.date().isoformat(),
+        f"{prefix}_1": local.time().isoformat("seconds"),
+    }
+
+
+def test_reservations_are_made_in_the_app_not_the_admin(admin_client, room):
     existing = factories.ReservationFactory(room=room)
-    starts = timezone.localtime(existing.starts_at + datetime.timedelta(minutes=30))
-    ends = starts + datetime.timedelta(hours=1)
+    later = existing.starts_at + datetime.timedelta(days=1)
+    fields = {
+        "room": room.pk,
+        **_datetime_fields("starts_at", later),
+        **_datetime_fields("ends_at", later + datetime.timedelta(hours=1)),
+        "staged_items-TOTAL_FORMS": "0",
+        "staged_items-INITIAL_FORMS": "0",
+    }
+
+    add = admin_client.post(reverse("admin:appointments_reservation_add"), fields)
+    change = admin_client.post(
+        reverse("admin:appointments_reservation_change", args=[existing.pk]), fields
+    )
+
+    assert add.status_code == 403 and change.status_code == 403
+    existing.refresh_from_db()
+    assert Reservation.objects.count() == 1 and existing.starts_at < later
+
+
+def test_a_reservation_is_cancelled_through_the_service(admin_client, room):
+    reservation = factories.ReservationFactory(room=room)
+
     response = admin_client.post(
-        reverse("admin:appointments_reservation_add"),
+        reverse("admin:appointments_reservation_changelist"),
+        {"action": "cancel_reservations", "_selected_action": [reservation.pk]},
+        follow=True,
+    )
+
+    assert "1 reservation(s) cancelled." in response.content.decode()
+    reservation.refresh_from_db()
+    assert reservation.cancelled_at is not None
+
+
+def test_an_appointment_changes_only_its_notes_in_the_admin(admin_client, store):
+    appointment = factories.AppointmentFactory(stylist__store=store, notes="Wants flats")
+    other_stylist = factories.StaffMemberFactory(store=store, role="stylist")
+    starts, status = appointment.starts_at, appointment.status
+
+    page = admin_client.get(reverse("admin:appointments_appointment_change", args=[appointment.pk]))
+    response = admin_client.post(
+        reverse("admin:appointments_appointment_change", args=[appointment.pk]),
         {
-            "room": room.pk,
-            "starts_at_0": starts.date().isoformat(),
-            "starts_at_1": starts.time().isoformat("seconds"),
-            "ends_at_0": ends.date().isoformat(),
-            "ends_at_1": ends.time().isoformat("seconds"),
-            "note": "",
-            "staged_items-TOTAL_FORMS": "0",
-            "staged_items-INITIAL_FORMS": "0",
+            "notes": "Wants flats, size 38",
+            "status": "cancelled",
+            "stylist": other_stylist.pk,
+            **_datetime_fields("starts_at", starts + datetime.timedelta(hours=3)),
         },
     )
-    assert response.status_code == 200
-    assert "This room is already reserved at that time." in response.content.decode()
-    assert Reservation.objects.count() == 1
+
+    assert response.status_code == 302
+    appointment.refresh_from_db()
+    assert appointment.notes == "Wants flats, size 38"
+    assert (appointment.starts_at, appointment.status) == (starts, status)
+    assert appointment.stylist_id != other_stylist.pk
+    body = page.content.decode()
+    assert reverse("appointments:appointment", args=[appointment.pk]) in body
+    assert 'name="starts_at_0"' not in body and 'name="status"' not in body
+    assert admin_client.get(reverse("admin:appointments_appointment_add")).status_code == 403
+
+
+def test_cancelling_an_appointment_in_the_admin_tells_the_client(admin_client, store):
+    appointment = factories.AppointmentFactory(stylist__store=store)
+
+    admin_client.post(
+        reverse("admin:appointments_appointment_changelist"),
+        {"action": "cancel_appointments", "_selected_action": [appointment.pk]},
+    )
+
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled" and appointment.cancel_reason
+    assert Message.objects.filter(
+        customer=appointment.customer, purpose="appointment_cancelled"
+    ).exists()
 
 
 def test_pages_are_read_only_with_their_response_times(admin_client, room, associate):
