@@ -310,7 +310,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "SalesChannelEnum": "customers.models.Order.SalesChannel",
-        "ContactChannelEnum": "customers.models.ContactChannel",
+        "ContactChannelEnum": "customers.models.consent_channel_choices",
         "OrderStatusEnum": "customers.models.Order.Status",
         "ShipmentStatusEnum": "customers.models.Order.ShipmentStatus",
         "AlterationStatusEnum": "customers.models.Order.AlterationStatus",
@@ -434,7 +434,14 @@ MAKEOVER_LINK_DAYS = env.int("MAKEOVER_LINK_DAYS", default=30)
 # "Ask my stylist for this" requests one link may send (django-ratelimit rate).
 MAKEOVER_ASK_RATE = env.str("MAKEOVER_ASK_RATE", default="10/h")
 
-# --- Email and SMS transports ---------------------------------------------------
+# --- Channels: email, SMS and their transports --------------------------------------
+# The channels messages go out by, in the order they are tried and shown: a code and the
+# dotted path of its spec (clienteling/channels/). A new channel is one spec and one line
+# here (as healthchecks keeps TRANSPORTS); nothing else names a channel.
+CHANNELS = {
+    "email": "clienteling.channels.email.SPEC",
+    "sms": "clienteling.channels.sms.SPEC",
+}
 # EMAIL_URL picks Django's email backend: "consolemail://", "filemail:///relative/path"
 # or "filemail:////absolute/path" (django-environ drops one slash),
 # "smtp+tls://user:pass@host:587". A provider can be plugged through django-anymail.

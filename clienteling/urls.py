@@ -14,6 +14,7 @@ admin.site.index_title = "Stores, clients and automation"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("more/", views.more, name="more"),
     # Managers: clienteling per store and associate over a period, and its CSV export.
     path("performance/", performance_views.performance, name="performance"),
     path("performance/export/", performance_views.performance_csv, name="performance-csv"),

@@ -17,6 +17,7 @@ from clienteling.core.http import HtmxHttpRequest
 from clienteling.stores.access import request_staff
 from clienteling.stores.refusals import security_alerts_for_store
 from customers.models import Customer, Order
+from customers.reason_kinds import client_initiated_kinds
 from customers.selectors import reasons_for_today, top_suggestions_for
 
 RECENT_PURCHASE_DAYS = 7
@@ -42,11 +43,16 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         for reason in reasons:
             # Something personal to offer while reaching out: their best suggestion.
             reason.top_suggestion = suggestions.get(reason.customer_id)
+        # Grouped by what to do, in memory (no query): answer the clients who started it
+        # (a reply, a sign-up), then reach out to the others. Each keeps the score order.
+        initiated = set(client_initiated_kinds())
         context.update(
             store=store,
             local_now=timezone.localtime(now, store.zone),
             book_size=Customer.objects.assigned_to(staff).count(),
             reasons=reasons,
+            replies=[reason for reason in reasons if reason.kind in initiated],
+            outreach=[reason for reason in reasons if reason.kind not in initiated],
             recent_orders=list(
                 Order.objects.filter(customer__assigned_associate=staff, placed_at__gte=since)
                 .counted()
@@ -62,6 +68,14 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             # One query, for managers only: someone of the store probing other stores' records.
             context["security_alerts"] = list(security_alerts_for_store(staff.store_id)[:5])
     return render(request, "clienteling/home.html", context)
+
+
+@require_GET
+@login_required
+def more(request: HtmxHttpRequest) -> HttpResponse:
+    """"More" in the bottom bar: the pages used less often than the four tabs, and a
+    manager's own (performance, response times, the admin). A plain page: no JS needed."""
+    return render(request, "clienteling/more.html", {"staff": request_staff(request)})
 
 
 @require_GET

@@ -8,7 +8,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from clienteling.core.errors import ApplicationError
 from clienteling.stores.scoping import (
@@ -43,6 +43,8 @@ from .models import (
     Source,
 )
 from .services import audit_record, consent_check, consent_record, render_template_text
+from .services.wording import FAMILIES as WORDING_FAMILIES
+from .services.wording import wording_samples
 
 # What a consent taken down by staff (at the counter, on the phone, in the admin) is
 # recorded as: the person who took it answers for it, by name, in `recorded_by`.
@@ -449,12 +451,69 @@ class RecommendationAdmin(ReadOnlyAdminMixin, StoreScopedAdmin):
     show_full_result_count = False
 
 
-PREVIEW_CONTEXT = {
-    "first_name": "Claire",
-    "associate": "Ava",
-    "store": "SoHo, New York",
-    "product": "Silk wrap dress",
-}
+def _template_error(text: str, purpose: str) -> str:
+    """Why a template's text cannot render (with its purpose's samples), or ""."""
+    try:
+        render_template_text(text, wording_samples(purpose))
+    except Exception as error:  # a syntax error, a {% load %}, an unknown tag or filter
+        return f"The template has an error: {error}"
+    return ""
+
+
+def _variables_help() -> str:
+    families = format_html_join(
+        "",
+        "<li>{} ({}): {}</li>",
+        (
+            (
+                family.label,
+                ", ".join(family.purposes),
+                ", ".join(f"{{{{ {name} }}}}" for name in family.variables),
+            )
+            for family in WORDING_FAMILIES
+        ),
+    )
+    return format_html(
+        "Plain text in Django's template language, as the built-in messages are written: "
+        "{} prints a variable, {} shows a sentence only when there is a place, "
+        "{} gives a word when the value is empty. No {}: only the built-in tags and "
+        "filters; a variable the purpose does not supply prints nothing. "
+        "The variables of each purpose:<ul>{}</ul>",
+        "{{ first_name }}",
+        "{% if place %}…{% endif %}",
+        "{{ product|default:'your favourite' }}",
+        "{% load %}",
+        families,
+    )
+
+
+class MessageTemplateForm(forms.ModelForm):
+    """The purpose is chosen from the messages the app sends; the text must render."""
+
+    purpose = forms.ChoiceField(
+        choices=[
+            (family.label, [(purpose, purpose) for purpose in family.purposes])
+            for family in WORDING_FAMILIES
+        ],
+        help_text="The message it words. The app uses the active template for the purpose "
+        "(the one for the client's channel first); without one, its built-in words.",
+    )
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["name", "purpose", "channel", "subject", "body", "is_active"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["body"].help_text = _variables_help()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        purpose = cleaned.get("purpose", "")
+        for name in ("body", "subject"):
+            if error := _template_error(cleaned.get(name) or "", purpose):
+                self.add_error(name, error)
+        return cleaned
 
 
 class VariantFormSet(BaseInlineFormSet):
@@ -465,6 +524,11 @@ class VariantFormSet(BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
         ]
+        for form in kept:
+            for name in ("body", "subject"):
+                text = form.cleaned_data.get(name) or ""
+                if error := _template_error(text, self.instance.purpose):
+                    form.add_error(name, error)
         if len(kept) == 1:
             raise ValidationError("Write both wordings, A and B, or none.")
 
@@ -485,6 +549,7 @@ class MessageTemplateVariantInline(admin.StackedInline):
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
+    form = MessageTemplateForm
     list_display = ["name", "purpose", "channel", "ab_test", "is_active", "updated_at"]
     list_filter = ["channel", "is_active", "purpose"]
     search_fields = ["name", "body"]
@@ -503,7 +568,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         if not obj.body:
             return "Save the template to see a preview."
         try:
-            text = render_template_text(obj.body, PREVIEW_CONTEXT)
+            text = render_template_text(obj.body, wording_samples(obj.purpose))
         except Exception as error:
             return format_html(
                 '<span style="color:#a4161a">The template has an error: {}</span>', error

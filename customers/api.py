@@ -29,11 +29,11 @@ from . import services
 from .models import (
     CUSTOMER_ID_SOURCES,
     ENGAGEMENT_SOURCES,
-    ContactChannel,
     Customer,
     EngagementEvent,
     Order,
     Source,
+    consent_channel_choices,
 )
 
 
@@ -173,7 +173,7 @@ class _BulkApi(APIView):
 
 
 class ConsentInputSerializer(serializers.Serializer):
-    channel = serializers.ChoiceField(choices=ContactChannel.choices)
+    channel = serializers.ChoiceField(choices=consent_channel_choices())
     granted = serializers.BooleanField()
     wording = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     recorded_at = serializers.DateTimeField(required=False)

@@ -1,17 +1,18 @@
-"""First drafts of personal messages, one per reason to get in touch (its wording is in
-its spec, customers/reason_kinds.py).
+"""First drafts of personal messages, one per reason to get in touch (its built-in wording
+is in its spec, customers/reason_kinds.py).
 
-The associate always reads and edits the draft before it goes; managers' own templates
-(with variables and a preview in the admin) replace these with the outreach pipeline.
+The associate always reads and edits the draft before it goes. A manager's template for
+the reason (written in the admin) replaces the built-in words: `message_wording` chooses.
 """
 
 from __future__ import annotations
 
 from .models import Customer, Reason
 from .reason_kinds import reason_kind
+from .services.wording import PERSONAL_PURPOSE, message_wording, reason_wording_context
 
 # A message that answers no reason in particular.
-PERSONAL = "Hi {first_name}, {sender_first} from {store} here. {sender}"
+PERSONAL = "Hi {{ first_name }}, {{ associate_first }} from {{ store }} here. – {{ associate }}"
 
 
 def draft_message(
@@ -22,30 +23,9 @@ def draft_message(
     A manager's active template for the reason (and channel) wins; these built-in drafts
     are the fallback, so a new store has sensible words on day one.
     """
-    from .models import MessageTemplate
-    from .services.outreach import render_template_text
-
-    managed = MessageTemplate.objects.filter(
-        purpose=reason.kind if reason else "personal", is_active=True
+    return message_wording(
+        purpose=reason.kind if reason else PERSONAL_PURPOSE,
+        channel=channel or None,
+        context=reason_wording_context(customer=customer, reason=reason, associate=sender_name),
+        default=reason_kind(reason.kind).draft if reason else PERSONAL,
     )
-    if channel:
-        managed = managed.filter(channel=channel)
-    custom = managed.order_by("pk").first()
-    if custom is not None:
-        return render_template_text(
-            custom.body,
-            {
-                "first_name": customer.first_name,
-                "associate": sender_name,
-                "store": customer.home_store.name,
-                "product": reason.product.name if reason and reason.product_id else "",
-            },
-        )
-    template = reason_kind(reason.kind).draft if reason else PERSONAL
-    return template.format(
-        first_name=customer.first_name,
-        store=customer.home_store.name,
-        product=reason.product.name if reason and reason.product else "your favourite",
-        sender=f"– {sender_name}",
-        sender_first=sender_name.split(" ")[0],
-    ).strip()

@@ -11,10 +11,12 @@ from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
 from clienteling.catalog.models import Category, Product
+from clienteling.channels import channels, is_channel, message_channel_choices
+from clienteling.stores.models import Store
 
-from .models import Contact, Customer, Order, Reason
+from .models import Contact, Customer, Order, Reason, UnsentChannel, contact_channel_choices
 from .selectors import customer_search
-from .services import ConsentAnswer, consent_wording
+from .services import ConsentAnswer, consent_address_attribute, consent_wording
 
 # A client who bought before but not in this many days shows under "Lapsing".
 LAPSING_AFTER_DAYS = 180
@@ -94,62 +96,122 @@ class NoteForm(forms.Form):
 CONSENT_CHOICES = [("yes", "Yes"), ("no", "No")]
 
 
-class QuickAddForm(forms.Form):
-    """The fewest fields that work at the counter: a name and a way to reach the client."""
+class ContactConsentForm(forms.Form):
+    """A client's addresses and one consent per channel that reaches them, each worded
+    with the store's sentence (`consent_wording`): the one form that quick-add, self
+    sign-up, public booking and the room tablet are made of.
 
-    first_name = forms.CharField(label="First name", max_length=100)
-    last_name = forms.CharField(label="Last name", max_length=100, required=False)
-    phone = PhoneNumberField(label="Mobile phone", required=False)
-    email = forms.EmailField(label="Email", required=False)
-    consent_email = forms.ChoiceField(
-        choices=CONSENT_CHOICES, widget=forms.RadioSelect, required=False
-    )
-    consent_sms = forms.ChoiceField(
-        choices=CONSENT_CHOICES, widget=forms.RadioSelect, required=False
-    )
-    consent_phone = forms.ChoiceField(
-        choices=CONSENT_CHOICES, widget=forms.RadioSelect, required=False
-    )
+    The channels come from the registry (`clienteling.channels`): a consent field
+    `consent_<channel>` for each registered channel's consent whose address the form
+    asks (`address_fields`, named as the client's attributes: "phone", "email"), plus
+    the channels the app sends nothing by that the form also asks about
+    (`unsent_consents`, e.g. phone calls at the counter). How consent is given:
 
-    def __init__(self, *args, store, **kwargs):
+    - asked out loud by staff (`consent_asked`): a yes or no per channel, required for
+      the channels whose address was given; every answer given is recorded;
+    - ticked by the client: a box per channel, answered only for an address given; an
+      unticked box is a "no" when `unticked_is_no`, otherwise no answer at all (it must
+      not withdraw a consent given elsewhere).
+    """
+
+    address_fields: tuple[str, ...] = ("phone", "email")
+    unsent_consents: tuple[str, ...] = ()
+    consent_asked = False
+    unticked_is_no = False
+    # (field, message) when neither address is given; None: no address is needed.
+    address_required: tuple[str, str] | None = None
+    # A ticked box without its address is an error (not silently no answer).
+    ticked_needs_address = False
+
+    def __init__(self, *args, store: Store, **kwargs):
         super().__init__(*args, **kwargs)
         self.store = store
-        region = store.country or None
-        # Numbers typed without a country code are read in the store's country.
-        self.fields["phone"] = PhoneNumberField(
-            label="Mobile phone",
-            required=False,
-            region=region,
-            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-        )
-        self.fields["email"].widget.attrs.update(
-            {"autocomplete": "email", "autocapitalize": "none"}
-        )
-        for channel in ("email", "sms", "phone"):
-            self.fields[f"consent_{channel}"].label = consent_wording(channel, store)
+        for name in self.address_fields:
+            self.fields[name] = self._address_field(name, store)
+        self.consents: list[tuple[str, str]] = []  # (consent channel, address attribute)
+        wanted = [spec.consent for spec in channels()] + list(self.unsent_consents)
+        for channel in dict.fromkeys(wanted):
+            attribute = consent_address_attribute(channel)
+            if attribute not in self.address_fields:
+                continue
+            self.consents.append((channel, attribute))
+            label = consent_wording(channel, store)
+            self.fields[f"consent_{channel}"] = (
+                forms.ChoiceField(
+                    choices=CONSENT_CHOICES, widget=forms.RadioSelect, required=False, label=label
+                )
+                if self.consent_asked
+                else forms.BooleanField(required=False, label=label)
+            )
+
+    @staticmethod
+    def _address_field(name: str, store: Store) -> forms.Field:
+        if name == "phone":
+            # Numbers typed without a country code are read in the store's country.
+            return PhoneNumberField(
+                label="Mobile phone",
+                required=False,
+                region=store.country or None,
+                widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+            )
+        if name == "email":
+            return forms.EmailField(
+                label="Email",
+                required=False,
+                widget=forms.EmailInput(
+                    attrs={"autocomplete": "email", "autocapitalize": "none", "inputmode": "email"}
+                ),
+            )
+        raise ValueError(f"No form field asks for a client's {name!r}.")
+
+    def consent_fields(self) -> list[forms.BoundField]:
+        return [self[f"consent_{channel}"] for channel, _ in self.consents]
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
 
     def clean(self) -> dict:
         data = super().clean()
-        phone, email = data.get("phone"), data.get("email")
-        if not phone and not email and "phone" not in self.errors and "email" not in self.errors:
-            self.add_error("phone", "Give a phone number or an email, so we can reach the client.")
-        needed = (["consent_email"] if email else []) + (
-            ["consent_sms", "consent_phone"] if phone else []
-        )
-        for name in needed:
-            if not data.get(name):
+        given = {name for name in self.address_fields if data.get(name)}
+        if self.address_required and not given and not set(self.address_fields) & set(self.errors):
+            self.add_error(*self.address_required)
+        for channel, attribute in self.consents:
+            name = f"consent_{channel}"
+            if self.consent_asked and attribute in given and not data.get(name):
                 self.add_error(name, "Ask the client, then choose yes or no.")
+            elif (
+                self.ticked_needs_address
+                and data.get(name)
+                and attribute not in given
+                and attribute not in self.errors
+            ):
+                spec = next(spec for spec in channels() if spec.consent == channel)
+                self.add_error(attribute, f"Give your {spec.address_noun} to receive {spec.noun}.")
         return data
 
     def consent_answers(self) -> list[ConsentAnswer]:
-        return [
-            ConsentAnswer(channel=channel, granted=self.cleaned_data[f"consent_{channel}"] == "yes")
-            for channel in ("email", "sms", "phone")
-            if self.cleaned_data.get(f"consent_{channel}")
-        ]
+        data = self.cleaned_data
+        answers = []
+        for channel, attribute in self.consents:
+            value = data.get(f"consent_{channel}")
+            if self.consent_asked:
+                if value:
+                    answers.append(ConsentAnswer(channel, value == "yes"))
+            elif data.get(attribute) and (value or self.unticked_is_no):
+                answers.append(ConsentAnswer(channel, bool(value)))
+        return answers
+
+
+class QuickAddForm(ContactConsentForm):
+    """The fewest fields that work at the counter: a name and a way to reach the client,
+    and the client's answer for each channel, asked out loud."""
+
+    first_name = forms.CharField(label="First name", max_length=100)
+    last_name = forms.CharField(label="Last name", max_length=100, required=False)
+
+    unsent_consents = (UnsentChannel.PHONE,)
+    consent_asked = True
+    address_required = ("phone", "Give a phone number or an email, so we can reach the client.")
 
 
 class _RadioWithDisabled(forms.RadioSelect):
@@ -169,7 +231,7 @@ class _RadioWithDisabled(forms.RadioSelect):
 class ContactForm(forms.Form):
     """Reach out or log a contact. `blocked` maps a channel to why it can't be used now."""
 
-    channel = forms.ChoiceField(choices=Contact.Channel.choices, label="How")
+    channel = forms.ChoiceField(choices=contact_channel_choices, label="How")
     outcome = forms.ChoiceField(
         choices=Contact.Outcome.choices, label="Outcome", initial=Contact.Outcome.SENT
     )
@@ -190,7 +252,7 @@ class ContactForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.blocked = blocked
         self.fields["channel"].widget = _RadioWithDisabled(
-            choices=Contact.Channel.choices, disabled=set(blocked)
+            choices=self.fields["channel"].choices, disabled=set(blocked)
         )
         self.fields["reason"].queryset = customer.reasons.open()
 
@@ -203,7 +265,7 @@ class ContactForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         if (
-            data.get("channel") in ("email", "sms")
+            is_channel(data.get("channel"))
             and data.get("outcome") == Contact.Outcome.SENT
             and not data.get("body", "").strip()
         ):
@@ -214,9 +276,7 @@ class ContactForm(forms.Form):
 class ReplyForm(forms.Form):
     """A reply in the conversation: email or text, from the store, through the policy."""
 
-    channel = forms.ChoiceField(
-        choices=[("sms", "Text message"), ("email", "Email")], widget=forms.RadioSelect
-    )
+    channel = forms.ChoiceField(choices=message_channel_choices, widget=forms.RadioSelect)
     body = forms.CharField(
         label="Your reply", max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -253,9 +313,7 @@ class SelectionForm(forms.Form):
     note = forms.CharField(
         required=False, max_length=500, label="Your note", widget=forms.Textarea(attrs={"rows": 3})
     )
-    channel = forms.ChoiceField(
-        choices=[("sms", "Text message"), ("email", "Email")], widget=forms.RadioSelect
-    )
+    channel = forms.ChoiceField(choices=message_channel_choices, widget=forms.RadioSelect)
 
     def __init__(self, *args, suggestions, blocked: dict[str, str], **kwargs):
         super().__init__(*args, **kwargs)

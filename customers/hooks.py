@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clienteling.core.errors import ApplicationError
 
 from .models import Customer, Source
-from .services import outreach
+from .services import consent_record, outreach
 
 logger = logging.getLogger(__name__)
 
@@ -89,14 +89,21 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except signing.BadSignature:
         return render(request, "customers/unsubscribe.html", {"invalid": True}, status=404)
     customer = get_object_or_404(Customer.objects.select_related("home_store"), pk=data.get("c"))
-    channel = data.get("ch", "email")
     if request.method == "POST":
-        outreach.consent_revoke(
-            customer=customer,
-            channel=channel,
-            source=Source.CLIENT,
-            wording="Unsubscribed with the link in an email",
-        )
+        try:
+            consent_record(
+                customer=customer,
+                # The consent the link's channel needs (tokens always name it).
+                channel=data.get("ch", ""),
+                granted=False,
+                source=Source.CLIENT,
+                wording="Unsubscribed with the link in an email",
+                only_if_changed=True,
+            )
+        except ApplicationError:
+            # An erased client (nothing of theirs left to stop) or a channel no longer
+            # registered: nothing more will go to them by it either way.
+            logger.info("Unsubscribe link with nothing to record for client %s", customer.pk)
         return render(
             request, "customers/unsubscribe.html", {"done": True, "store": customer.home_store}
         )

@@ -14,7 +14,7 @@ from django import forms
 from clienteling.catalog.models import Brand, Category, Product
 
 from . import services
-from .models import ContactChannel, Customer, Preference, Topic
+from .models import Customer, Preference, Topic, UnsentChannel, consent_channel_choices
 
 STYLES = ["Classic", "Minimal", "Romantic", "Bold", "Bohemian", "Tailored", "Sporty", "Vintage"]
 OCCASIONS = ["Work", "Evening", "Weddings", "Travel", "Weekend", "Holidays", "Events"]
@@ -174,7 +174,10 @@ class CategoriesForm(_LikesAvoidsForm):
 
 class HearingFromUsForm(forms.Form):
     preferred_channel = forms.ChoiceField(
-        choices=[("", "No preference")] + [c for c in ContactChannel.choices if c[0] != "push"],
+        choices=lambda: [
+            ("", "No preference"),
+            *(c for c in consent_channel_choices() if c[0] != UnsentChannel.PUSH),
+        ],
         required=False,
         label="The best way to reach them",
         widget=forms.RadioSelect,

@@ -53,8 +53,9 @@ class ReasonKindSpec:
     is_marketing: bool  # False: a service message (order, appointment), outside the weekly cap
     client_initiated: bool  # the client started it: Today shows it whatever the weekly cap
     engine: Engine | None  # None: a service raises it when it happens (reasons_open)
-    # The built-in first draft (a manager's template wins); placeholders: {first_name},
-    # {store}, {product}, {sender} (signature), {sender_first}.
+    # The built-in first draft (a manager's template wins, see customers.services.wording),
+    # in the templates' syntax: {{ first_name }}, {{ associate }}, {{ associate_first }},
+    # {{ store }}, {{ product }} (empty when the reason has none).
     draft: str
 
 
@@ -65,7 +66,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         is_marketing=False,
         client_initiated=False,
         engine=Engine(candidates="_order_shipped", resolve="_order_shipped_resolve"),
-        draft="Hi {first_name}, your order is on its way! Tell me how everything fits when it arrives. {sender}",
+        draft="Hi {{ first_name }}, your order is on its way! Tell me how everything fits when it arrives. – {{ associate }}",
     ),
     Reason.Kind.ALTERATION_READY: ReasonKindSpec(
         urgency=30,
@@ -73,7 +74,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         is_marketing=False,
         client_initiated=False,
         engine=Engine(candidates="_alteration_ready", resolve="_alteration_ready_resolve"),
-        draft="Hi {first_name}, your alteration is ready at {store}. Come by whenever suits you, I'll have it waiting. {sender}",
+        draft="Hi {{ first_name }}, your alteration is ready at {{ store }}. Come by whenever suits you, I'll have it waiting. – {{ associate }}",
     ),
     Reason.Kind.REPLENISHMENT: ReasonKindSpec(
         urgency=25,
@@ -82,7 +83,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         client_initiated=False,
         # Also raised by makeovers and samples (replenishment_from_use).
         engine=Engine(candidates="_replenishment", resolve="_replenishment_resolve"),
-        draft="Hi {first_name}, you may be running low on {product} soon. Shall I put one aside for you? {sender}",
+        draft="Hi {{ first_name }}, you may be running low on {{ product|default:'your favourite' }} soon. Shall I put one aside for you? – {{ associate }}",
     ),
     Reason.Kind.BIRTHDAY: ReasonKindSpec(
         urgency=28,
@@ -90,7 +91,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         is_marketing=True,
         client_initiated=False,
         engine=Engine(candidates="_birthday", resolve=None),
-        draft="Happy birthday, {first_name}! I hope you have a lovely day. {sender}",
+        draft="Happy birthday, {{ first_name }}! I hope you have a lovely day. – {{ associate }}",
     ),
     Reason.Kind.ANNIVERSARY: ReasonKindSpec(
         urgency=20,
@@ -98,7 +99,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         is_marketing=True,
         client_initiated=False,
         engine=Engine(candidates="_anniversary", resolve=None),
-        draft="Hi {first_name}, happy anniversary! Wishing you a wonderful celebration. {sender}",
+        draft="Hi {{ first_name }}, happy anniversary! Wishing you a wonderful celebration. – {{ associate }}",
     ),
     Reason.Kind.THANK_YOU: ReasonKindSpec(
         urgency=22,
@@ -106,7 +107,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         is_marketing=True,
         client_initiated=False,
         engine=Engine(candidates="_thank_you", resolve=None),
-        draft="Hi {first_name}, thank you for coming in. It was a pleasure helping you, enjoy your new pieces! {sender}",
+        draft="Hi {{ first_name }}, thank you for coming in. It was a pleasure helping you, enjoy your new pieces! – {{ associate }}",
     ),
     Reason.Kind.WELCOME: ReasonKindSpec(
         urgency=24,
@@ -114,7 +115,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         is_marketing=True,
         client_initiated=False,
         engine=Engine(candidates="_welcome", resolve=None),
-        draft="Hi {first_name}, welcome to {store}! I'm {sender_first}, here whenever you need anything. {sender}",
+        draft="Hi {{ first_name }}, welcome to {{ store }}! I'm {{ associate_first }}, here whenever you need anything. – {{ associate }}",
     ),
     Reason.Kind.SECOND_PURCHASE: ReasonKindSpec(
         urgency=15,
@@ -122,7 +123,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         is_marketing=True,
         client_initiated=False,
         engine=Engine(candidates="_second_purchase", resolve="_second_purchase_resolve"),
-        draft="Hi {first_name}, how are you enjoying your purchase? A few new pieces arrived that made me think of you. {sender}",
+        draft="Hi {{ first_name }}, how are you enjoying your purchase? A few new pieces arrived that made me think of you. – {{ associate }}",
     ),
     Reason.Kind.DRIFTING: ReasonKindSpec(
         urgency=20,
@@ -130,7 +131,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         is_marketing=True,
         client_initiated=False,
         engine=Engine(candidates="_drifting", resolve="_drifting_resolve"),
-        draft="Hi {first_name}, it's been a while! We have some new arrivals I'd love to show you. {sender}",
+        draft="Hi {{ first_name }}, it's been a while! We have some new arrivals I'd love to show you. – {{ associate }}",
     ),
     Reason.Kind.BACK_IN_STOCK: ReasonKindSpec(
         urgency=25,
@@ -138,7 +139,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         is_marketing=True,
         client_initiated=False,
         engine=Engine(candidates="_back_in_stock", resolve="_back_in_stock_resolve"),
-        draft="Hi {first_name}, good news: {product} is back in your size. Shall I hold it for you? {sender}",
+        draft="Hi {{ first_name }}, good news: {{ product|default:'your favourite' }} is back in your size. Shall I hold it for you? – {{ associate }}",
     ),
     Reason.Kind.NEW_ARRIVAL: ReasonKindSpec(
         urgency=12,
@@ -146,7 +147,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         is_marketing=True,
         client_initiated=False,
         engine=Engine(candidates="_new_arrival", resolve="_new_arrival_resolve"),
-        draft="Hi {first_name}, {product} just arrived and I thought of you right away. {sender}",
+        draft="Hi {{ first_name }}, {{ product|default:'your favourite' }} just arrived and I thought of you right away. – {{ associate }}",
     ),
     Reason.Kind.APPOINTMENT_FOLLOW_UP: ReasonKindSpec(
         urgency=22,
@@ -154,7 +155,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         is_marketing=False,
         client_initiated=False,
         engine=None,  # raised by appointments when a visit ends
-        draft="Hi {first_name}, thank you for your visit. Here's a reminder of what we tried together. {sender}",
+        draft="Hi {{ first_name }}, thank you for your visit. Here's a reminder of what we tried together. – {{ associate }}",
     ),
     Reason.Kind.MILESTONE: ReasonKindSpec(
         urgency=18,
@@ -162,7 +163,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         is_marketing=True,
         client_initiated=False,
         engine=Engine(candidates="_milestone", resolve=None),
-        draft="Hi {first_name}, thank you for being such a loyal client of {store}. {sender}",
+        draft="Hi {{ first_name }}, thank you for being such a loyal client of {{ store }}. – {{ associate }}",
     ),
     Reason.Kind.SIGNED_UP: ReasonKindSpec(
         urgency=35,
@@ -170,7 +171,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         is_marketing=True,
         client_initiated=True,
         engine=None,  # raised by the counter sign-up
-        draft="Hi {first_name}, lovely to meet you today at {store}! I'm {sender_first}, here whenever you need anything. {sender}",
+        draft="Hi {{ first_name }}, lovely to meet you today at {{ store }}! I'm {{ associate_first }}, here whenever you need anything. – {{ associate }}",
     ),
     Reason.Kind.CLIENT_REPLIED: ReasonKindSpec(
         urgency=35,
@@ -179,7 +180,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         client_initiated=True,
         engine=None,  # raised when a client's email or text comes in
         # Answering: the same plain greeting as a personal message with no reason.
-        draft="Hi {first_name}, {sender_first} from {store} here. {sender}",
+        draft="Hi {{ first_name }}, {{ associate_first }} from {{ store }} here. – {{ associate }}",
     ),
 }
 

@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 from django.http import HttpRequest
 from django.utils import timezone
 
+from clienteling.channels import channel_codes, is_channel
 from clienteling.stores.access import request_staff
 from clienteling.stores.models import StaffMember
 from clienteling.stores.refusals import get_visible_or_404
@@ -35,13 +36,13 @@ from clienteling.stores.refusals import get_visible_or_404
 from .models import (
     ConsentEvent,
     Contact,
-    ContactChannel,
     Customer,
     EngagementEvent,
     Order,
     OrderLine,
     Reason,
     Recommendation,
+    consent_channel_choices,
 )
 from .reason_kinds import client_initiated_kinds, reason_kind
 
@@ -139,7 +140,7 @@ def consent_badges(customer: Customer) -> list[ConsentBadge]:
         event.channel: event for event in ConsentEvent.objects.current().filter(customer=customer)
     }
     badges = []
-    for channel, label in ContactChannel.choices:
+    for channel, label in consent_channel_choices():
         event = current.get(channel)
         if event is None:
             badges.append(ConsentBadge(channel, label, "unknown", None))
@@ -243,7 +244,7 @@ def engagement_summary(months: list[dict]) -> str:
 def message_channel_status(
     customer: Customer, reason: Reason | None = None
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """For email and SMS: why the channel can't be used now, or when a message would go.
+    """For each channel: why it can't be used now, or when a message would go.
 
     Asks the send-time policy itself (with the facts loaded once), so what the associate
     sees before sending is exactly what the outbox will decide.
@@ -253,7 +254,7 @@ def message_channel_status(
     facts = policy_facts(customer)
     spec = reason_kind(reason.kind) if reason else None
     blocked, notes = {}, {}
-    for channel in ("email", "sms"):
+    for channel in channel_codes():
         decision = evaluate_policy(
             facts,
             channel=channel,
@@ -267,6 +268,26 @@ def message_channel_status(
         elif decision.reason:
             notes[channel] = decision.reason
     return blocked, notes
+
+
+def message_channel_default(
+    customer: Customer, blocked: dict[str, str], *, wanted: str | None = None, otherwise: str = ""
+) -> str:
+    """The channel a message form starts on, for this client.
+
+    `wanted` (by default the client's preferred channel; the conversation passes the
+    one they last wrote on) when messages go by it and it is open now (not in
+    `blocked`, see `message_channel_status`); else the first registered channel open
+    now; else `otherwise` (a call, on the contact form), or the wanted or first channel,
+    shown with why it is closed.
+    """
+    if wanted is None:
+        preferences = getattr(customer, "contact_preferences", None)
+        wanted = preferences.preferred_channel if preferences else ""
+    if is_channel(wanted) and wanted not in blocked:
+        return wanted
+    open_now = next((code for code in channel_codes() if code not in blocked), "")
+    return open_now or otherwise or (wanted if is_channel(wanted) else channel_codes()[0])
 
 
 def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
@@ -335,4 +356,27 @@ def messages_for_cause(dedupe_prefix: str, *, limit: int = 20) -> list:
         Message.objects.filter(dedupe_key__startswith=dedupe_prefix).order_by(
             "-scheduled_for", "-pk"
         )[:limit]
+    )
+
+
+def messages_by_dedupe_key(dedupe_keys: list[str]) -> dict:
+    """The messages with these dedupe keys, by key (one query; none for no keys): for
+    another app's rows that each caused one message (a makeover's links)."""
+    from .models import Message
+
+    if not dedupe_keys:
+        return {}
+    return {
+        message.dedupe_key: message
+        for message in Message.objects.filter(dedupe_key__in=dedupe_keys)
+    }
+
+
+def reasons_source_keys(*, customer_id: int, kind: str, source_prefix: str) -> set[str]:
+    """The source keys of a client's reasons of one kind that start with `source_prefix`
+    (any state), for another app to tell what it already raised. One query."""
+    return set(
+        Reason.objects.filter(
+            customer_id=customer_id, kind=kind, source_key__startswith=source_prefix
+        ).values_list("source_key", flat=True)
     )

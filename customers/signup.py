@@ -19,12 +19,12 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
-from phonenumber_field.formfields import PhoneNumberField
 
 from clienteling.stores.access import staff_or_404
 from clienteling.stores.models import StaffMember, Store
 
 from . import services
+from .forms import ContactConsentForm
 
 ASSOCIATE_SALT = "customers.signup.associate"
 # Sign-ups from one address per hour. A busy store's counter tablets share an address,
@@ -45,50 +45,20 @@ def qr_svg(url: str) -> SafeString:
     return mark_safe(svg.replace("<svg ", '<svg role="img" aria-label="QR code to sign up" ', 1))  # noqa: S308
 
 
-class SignupForm(forms.Form):
+class SignupForm(ContactConsentForm):
+    """On the client's own phone: a name, a way to reach them, a box per channel."""
+
     first_name = forms.CharField(label="First name", max_length=100)
     last_name = forms.CharField(label="Last name", max_length=100, required=False)
-    phone = PhoneNumberField(label="Mobile phone", required=False)
-    email = forms.EmailField(label="Email", required=False)
-    consent_email = forms.BooleanField(required=False)
-    consent_sms = forms.BooleanField(required=False)
+
+    # A box left unticked next to an address given is a "no", recorded as such.
+    unticked_is_no = True
+    address_required = ("phone", "Give a mobile number or an email, so we can reach you.")
 
     def __init__(self, *args, store: Store, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["phone"] = PhoneNumberField(
-            label="Mobile phone",
-            required=False,
-            region=store.country or None,
-            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-        )
+        super().__init__(*args, store=store, **kwargs)
         self.fields["first_name"].widget.attrs["autocomplete"] = "given-name"
         self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
-        self.fields["email"].widget.attrs.update(
-            {"autocomplete": "email", "autocapitalize": "none"}
-        )
-        self.fields["consent_email"].label = services.consent_wording("email", store)
-        self.fields["consent_sms"].label = services.consent_wording("sms", store)
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if (
-            not data.get("phone")
-            and not data.get("email")
-            and not {"phone", "email"} & set(self.errors)
-        ):
-            self.add_error("phone", "Give a mobile number or an email, so we can reach you.")
-        return data
-
-    def consent_answers(self) -> list[services.ConsentAnswer]:
-        # A box left unticked next to an address given is a "no", recorded as such.
-        answers = []
-        if self.cleaned_data.get("email"):
-            answers.append(
-                services.ConsentAnswer("email", bool(self.cleaned_data["consent_email"]))
-            )
-        if self.cleaned_data.get("phone"):
-            answers.append(services.ConsentAnswer("sms", bool(self.cleaned_data["consent_sms"])))
-        return answers
 
 
 def _associate_from_link(request: HttpRequest, store: Store) -> StaffMember | None:

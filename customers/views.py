@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from clienteling.catalog.models import Product
+from clienteling.channels import is_channel
 from clienteling.core.errors import ApplicationError
 from clienteling.core.http import HtmxHttpRequest, render_page
 from clienteling.stores.access import request_staff, staff_or_404
@@ -337,19 +338,16 @@ def contact_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 url = reverse("customers:detail", args=[customer.pk])
                 return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     else:
-        preferred = getattr(getattr(customer, "contact_preferences", None), "preferred_channel", "")
-        channel = preferred if preferred in ("email", "sms") and preferred not in blocked else ""
-        if not channel:
-            channel = next((c for c in ("sms", "email") if c not in blocked), "phone")
+        channel = selectors.message_channel_default(
+            customer, blocked, otherwise=Contact.Channel.PHONE
+        )
         sender = request.user.get_full_name() or request.user.get_username()
         form = ContactForm(
             customer=customer,
             blocked=blocked,
             initial={
                 "channel": channel,
-                "outcome": Contact.Outcome.SENT
-                if channel in ("email", "sms")
-                else Contact.Outcome.REACHED,
+                "outcome": Contact.Outcome.SENT if is_channel(channel) else Contact.Outcome.REACHED,
                 "body": draft_message(
                     customer=customer, reason=reason, sender_name=sender, channel=channel
                 ),
@@ -440,11 +438,9 @@ def conversation(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         .order_by("-occurred_at")
         .first()
     )
-    channel = (
-        last_inbound.channel if last_inbound and last_inbound.channel in ("sms", "email") else "sms"
+    channel = selectors.message_channel_default(
+        customer, blocked, wanted=last_inbound.channel if last_inbound else ""
     )
-    if channel in blocked:
-        channel = next((c for c in ("sms", "email") if c not in blocked), channel)
     form = ReplyForm(request.POST or None, blocked=blocked, initial={"channel": channel})
     if request.method == "POST" and form.is_valid():
         try:
@@ -484,8 +480,7 @@ def selection_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     suggestions = Product.objects.filter(
         pk__in=customer.recommendations.order_by("rank").values("product_id")[:10]
     ).order_by("name")
-    preferred = getattr(getattr(customer, "contact_preferences", None), "preferred_channel", "")
-    channel = preferred if preferred in ("sms", "email") and preferred not in blocked else "sms"
+    channel = selectors.message_channel_default(customer, blocked)
     form = SelectionForm(
         request.POST or None, suggestions=suggestions, blocked=blocked, initial={"channel": channel}
     )

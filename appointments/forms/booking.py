@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from phonenumber_field.formfields import PhoneNumberField
 
 from clienteling.stores.models import StaffMember, Store
-from customers.services import ConsentAnswer, consent_wording
+from customers.forms import ContactConsentForm
 
 from ..models import AppointmentKind
 from ..services import parse_slot_key
@@ -115,70 +114,39 @@ def _limit_to_stylists(form: forms.Form, stylist_ids) -> None:
         form.fields[name].stylist_ids = set(stylist_ids)
 
 
-class BookingForm(forms.Form):
-    """The client's details, as few as we can: a name and one way to reach them."""
+class BookingForm(ContactConsentForm):
+    """The client's details, as few as we can: a name and one way to reach them.
+
+    Unlike the sign-up at the counter, an empty consent box records nothing: leaving a
+    box empty on a booking form is not a "stop", and a public form must not let whoever
+    types a client's email switch off the messages that client agreed to.
+    """
 
     slot = SlotField()
     stylist = ChosenStylistField()
     first_name = forms.CharField(label="First name", max_length=100)
     last_name = forms.CharField(label="Last name (optional)", max_length=100, required=False)
-    email = forms.EmailField(label="Email", required=False)
-    phone = PhoneNumberField(required=False)  # replaced in __init__: the store's region
-    consent_email = forms.BooleanField(required=False)
-    consent_sms = forms.BooleanField(required=False)
+
+    address_fields = ("email", "phone")
+    address_required = ("email", "Give an email or a mobile number for your confirmation.")
 
     def __init__(
         self, *args, store: Store, kind: AppointmentKind, stylist_ids: list[int], **kwargs
     ):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, store=store, **kwargs)
         _limit_to_stylists(self, stylist_ids)
-        self.fields["phone"] = PhoneNumberField(
-            label="Mobile phone",
-            required=False,
-            region=store.country or None,
-            widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-        )
         self.fields["first_name"].widget.attrs["autocomplete"] = "given-name"
         self.fields["last_name"].widget.attrs["autocomplete"] = "family-name"
-        self.fields["email"].widget.attrs.update(
-            {"autocomplete": "email", "autocapitalize": "none", "inputmode": "email"}
-        )
         if kind.place == AppointmentKind.Place.HOME:
             self.fields["address"] = forms.CharField(
                 label="Your address (where the stylist comes)",
                 max_length=250,
                 widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
             )
-        self.fields["consent_email"].label = consent_wording("email", store)
-        self.fields["consent_sms"].label = consent_wording("sms", store)
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if (
-            not data.get("phone")
-            and not data.get("email")
-            and not {"phone", "email"} & set(self.errors)
-        ):
-            self.add_error("email", "Give an email or a mobile number for your confirmation.")
-        return data
-
-    def consent_answers(self) -> list[ConsentAnswer]:
-        """The boxes ticked, for the channels whose address was given.
-
-        Unlike the sign-up at the counter, an empty box records nothing: leaving a box
-        empty on a booking form is not a "stop", and a public form must not let whoever
-        types a client's email switch off the messages that client agreed to.
-        """
-        answers = []
-        if self.cleaned_data.get("email") and self.cleaned_data.get("consent_email"):
-            answers.append(ConsentAnswer("email", True))
-        if self.cleaned_data.get("phone") and self.cleaned_data.get("consent_sms"):
-            answers.append(ConsentAnswer("sms", True))
-        return answers
 
     def detail_fields(self) -> list[forms.BoundField]:
         """The fields the client types in (the slot, the stylist and consents are apart)."""
-        apart = {"slot", "stylist", "consent_email", "consent_sms"}
+        apart = {"slot", "stylist"} | {field.name for field in self.consent_fields()}
         return [field for field in self if field.name not in apart]
 
 

@@ -7,13 +7,12 @@ import datetime
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
-from phonenumber_field.formfields import PhoneNumberField
 
 from clienteling.catalog.models import Product
 from clienteling.stores.models import StaffMember, Store
+from customers.forms import ContactConsentForm
 from customers.models import Customer
 from customers.selectors import customer_search
-from customers.services import consent_wording
 
 from ..models import Page, Room, StagedItem
 from ..services import MANUAL_STATUSES
@@ -31,29 +30,19 @@ def _product_for_sku(sku: str) -> Product | None:
 # --- The room tablet (public) -----------------------------------------------------------
 
 
-class TabletCheckInForm(forms.Form):
-    phone = forms.CharField(required=False)  # replaced in __init__ with the store's region
-    sms_consent = forms.BooleanField(required=False)
+class TabletCheckInForm(ContactConsentForm):
+    """A mobile number (optional) and a box for each channel that reaches it."""
+
+    address_fields = ("phone",)
+    ticked_needs_address = True
 
     def __init__(self, *args, store: Store, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["phone"] = PhoneNumberField(
-            label="Mobile number (optional)",
-            required=False,
-            region=store.country or None,
-            help_text="If you are one of our clients, we add today's fitting to your profile.",
-            # A shared tablet must not offer the previous client's number.
-            widget=forms.TextInput(
-                attrs={"type": "tel", "autocomplete": "off", "inputmode": "tel"}
-            ),
-        )
-        self.fields["sms_consent"].label = consent_wording("sms", store)
-
-    def clean(self) -> dict:
-        data = super().clean()
-        if data.get("sms_consent") and not data.get("phone") and "phone" not in self.errors:
-            self.add_error("phone", "Give your mobile number to receive text messages.")
-        return data
+        super().__init__(*args, store=store, **kwargs)
+        phone = self.fields["phone"]
+        phone.label = "Mobile number (optional)"
+        phone.help_text = "If you are one of our clients, we add today's fitting to your profile."
+        # A shared tablet must not offer the previous client's number.
+        phone.widget.attrs.update({"autocomplete": "off", "inputmode": "tel"})
 
 
 class TabletPageForm(forms.Form):

@@ -34,8 +34,8 @@ from django.utils import timezone
 from clienteling.catalog.models import Product
 from clienteling.core.errors import ApplicationError
 from clienteling.stores.models import StaffMember, Store
-from customers.models import Customer, Reason
-from customers.services import message_queue, messages_withdraw, render_template_text
+from customers.models import Customer
+from customers.services import message_queue, message_wording, messages_withdraw
 from customers.services.reasons import Candidate, reasons_open
 
 from ..models import (
@@ -278,14 +278,9 @@ DEFAULT_WORDS = {
 }
 
 
-def _words(purpose: str, appointment: Appointment, *, channel: str | None = None) -> str:
-    """The message for this purpose: a manager's active template if there is one, else ours."""
-    from customers.models import MessageTemplate
-
-    managed = MessageTemplate.objects.filter(purpose=purpose, is_active=True)
-    if channel:
-        managed = managed.filter(channel=channel)
-    template = managed.order_by("pk").first()
+def _words(purpose: str, appointment: Appointment) -> str:
+    """The message for this purpose: a manager's active template if there is one, else ours
+    (the variables are listed in customers.services.wording.FAMILIES)."""
     place = ""
     if appointment.kind.place == AppointmentKind.Place.HOME:
         place = f"At {appointment.address}."
@@ -295,13 +290,15 @@ def _words(purpose: str, appointment: Appointment, *, channel: str | None = None
         "first_name": appointment.customer.first_name,
         "associate": appointment.stylist.display_name,
         "store": appointment.store.name,
-        "product": "",
         "kind": appointment.kind.name.lower(),
         "when": local_label(appointment.starts_at, appointment.store),
         "place": place,
         "link": manage_url(appointment),
     }
-    return render_template_text(template.body if template else DEFAULT_WORDS[purpose], context)
+    # The outbox picks the client's channel later: any channel's template will do.
+    return message_wording(
+        purpose=purpose, channel=None, context=context, default=DEFAULT_WORDS[purpose]
+    )
 
 
 def _dedupe(appointment: Appointment, what: str, *, revision: bool = True) -> str:
@@ -715,7 +712,7 @@ def _follow_up_reason(appointment: Appointment, now: datetime.datetime) -> None:
         return
     day = timezone.localtime(now, appointment.store.zone).date()
     reasons_open(
-        kind=Reason.Kind.APPOINTMENT_FOLLOW_UP,
+        kind="appointment_follow_up",
         candidates=[
             Candidate(
                 customer_id=appointment.customer_id,

@@ -21,6 +21,7 @@ import datetime
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -36,8 +37,8 @@ from PIL import Image, ImageOps
 from clienteling.catalog.models import Product
 from clienteling.core.errors import ApplicationError
 from clienteling.stores.models import StaffMember
-from customers.models import Message, Reason
-from customers.services import message_queue, render_template_text, replenishment_from_use
+from customers.selectors import reasons_source_keys
+from customers.services import message_queue, message_wording, replenishment_from_use
 from customers.services.reasons import Candidate, reasons_open
 
 from .. import media as uploads
@@ -529,7 +530,7 @@ def makeover_media_set_shared(*, media: MakeoverMedia, shared: bool) -> Makeover
 class SentLink:
     link: ShareLink
     url: str
-    message: Message
+    message: Any  # the outbox row, as customers.services.message_queue returns it
 
 
 def share_url(token: str) -> str:
@@ -537,21 +538,18 @@ def share_url(token: str) -> str:
 
 
 def _share_words(session: MakeoverSession, url: str) -> str:
-    """The message: a manager's active template for makeover summaries if any, else ours."""
-    from customers.models import MessageTemplate
-
-    template = (
-        MessageTemplate.objects.filter(purpose=SHARE_PURPOSE, is_active=True).order_by("pk").first()
-    )
+    """The message: a manager's active template for makeover summaries if any, else ours
+    (the variables are listed in customers.services.wording.FAMILIES)."""
     appointment = session.appointment
     context = {
         "first_name": session.customer.first_name,
         "associate": session.stylist.user.first_name or session.stylist.display_name,
         "store": appointment.store.name,
-        "product": "",
         "link": url,
     }
-    body = render_template_text(template.body if template else DEFAULT_SHARE_WORDS, context)
+    body = message_wording(
+        purpose=SHARE_PURPOSE, channel=None, context=context, default=DEFAULT_SHARE_WORDS
+    )
     if url not in body:  # a template that forgot the link would send nothing useful
         body = f"{body} {url}"
     return body
@@ -589,7 +587,7 @@ def share_link_send(
             is_marketing=False,
             sender=by.user,
         )
-        if message.status == Message.Status.SUPPRESSED:
+        if message.is_suppressed:
             raise ApplicationError(f"The link can't be sent: {message.suppressed_reason}")
     return SentLink(link=link, url=url, message=message)
 
@@ -628,7 +626,7 @@ def makeover_ask(
     shade = f" in {item.shade}" if item.shade else ""
     key = f"makeover:{session.pk}:ask:{'u' if product_use else 's'}{item.pk}"
     opened = reasons_open(
-        kind=Reason.Kind.CLIENT_REPLIED,
+        kind="client_replied",
         candidates=[
             Candidate(
                 customer_id=customer.pk,
@@ -652,9 +650,9 @@ def makeover_asked_keys(session: MakeoverSession) -> set[str]:
         return set()
     return {
         key.removeprefix(prefix)
-        for key in Reason.objects.filter(
+        for key in reasons_source_keys(
             customer_id=session.customer_id,
-            kind=Reason.Kind.CLIENT_REPLIED,
-            source_key__startswith=prefix,
-        ).values_list("source_key", flat=True)
+            kind="client_replied",
+            source_prefix=prefix,
+        )
     }

@@ -21,7 +21,13 @@ from clienteling.catalog.models import Product
 from clienteling.core.errors import ApplicationError
 from clienteling.stores.models import StaffMember
 from customers.models import Customer, Source
-from customers.services import consent_wording, consents_append_if_changed, customer_duplicates
+from customers.services import (
+    ConsentAnswer,
+    ConsentChange,
+    consent_wording,
+    consents_record,
+    customer_duplicates,
+)
 
 from .. import versions
 from ..models import Page, Reservation, Room, StagedItem, Visit
@@ -139,15 +145,15 @@ def visit_check_in(
     *,
     room: Room,
     phone: PhoneNumber | str | None = None,
-    sms_consent: bool = False,
+    consents: list[ConsentAnswer] = (),
     now: datetime.datetime | None = None,
 ) -> Visit:
     """The client checks in on the room tablet, optionally with their mobile number.
 
     A number that belongs to a client links the visit to them (the associate sees who
-    it is; the tablet never does, whether or not it matched). A ticked SMS box records
-    the consent, given by the client, with the store's wording. An unticked box records
-    nothing: it must not withdraw a consent given elsewhere.
+    it is; the tablet never does, whether or not it matched). Each consent the client
+    gave (a ticked box) is recorded as theirs, with the store's wording, unless already
+    in force. An unticked box is no answer: it must not withdraw a consent given elsewhere.
     """
     now = now or timezone.now()
     room = _lock_room(room)
@@ -162,20 +168,18 @@ def visit_check_in(
             if visit.customer_id is None:
                 visit.customer = customer
                 fields.append("customer")
-            if sms_consent:
-                consents_append_if_changed(
-                    items=[
-                        (
-                            customer.pk,
-                            {
-                                "channel": "sms",
-                                "granted": True,
-                                "source": Source.CLIENT,
-                                "wording": consent_wording("sms", room.store),
-                            },
-                        )
-                    ]
-                )
+            consents_record(
+                changes=[
+                    ConsentChange(
+                        customer_id=customer.pk,
+                        channel=answer.channel,
+                        granted=answer.granted,
+                        source=Source.CLIENT,
+                        wording=consent_wording(answer.channel, room.store),
+                    )
+                    for answer in consents
+                ]
+            )
     if fields:
         visit.save(update_fields=fields)
     # The client's name now shows on the phones paged for this visit.

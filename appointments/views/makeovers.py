@@ -27,7 +27,7 @@ from clienteling.core.errors import ApplicationError
 from clienteling.core.http import HtmxHttpRequest, render_page
 from clienteling.stores.access import staff_or_404
 from clienteling.stores.refusals import get_visible_or_404
-from customers.models import Message
+from customers.selectors import messages_by_dedupe_key
 from customers.services import audit_record
 
 from .. import services
@@ -163,8 +163,8 @@ def _links_with_messages(session: MakeoverSession) -> list:
     for link in links:
         link.usable = link.is_usable()
         link.message = None
-    for message in Message.objects.filter(dedupe_key__in=list(keys)):
-        keys[message.dedupe_key].message = message
+    for key, message in messages_by_dedupe_key(list(keys)).items():
+        keys[key].message = message
     return links
 
 

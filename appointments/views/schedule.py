@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -23,6 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from clienteling.core.errors import ApplicationError
 from clienteling.core.http import HtmxHttpRequest, render_page
+from clienteling.core.qr import qr_svg
 from clienteling.stores.access import staff_or_404
 from clienteling.stores.models import StaffMember, Store
 from clienteling.stores.refusals import get_visible_or_404
@@ -166,9 +168,20 @@ def agenda(request: HtmxHttpRequest) -> HttpResponse:
         feed_url = _optional_url("calendar-feed", token)
         if feed_url:
             feed_url = request.build_absolute_uri(feed_url)
+    # The store's public booking page, its link and QR code, for staff to show a client.
+    # Drawn on full pages only: htmx swaps only the agenda region.
+    booking_path = _optional_url("book", store.code)
+    booking_url = settings.SITE_URL.rstrip("/") + booking_path if booking_path else ""
+    if booking_url and (not request.htmx or request.htmx.history_restore_request):
+        booking_qr = qr_svg(booking_url, label="QR code of the booking page")
+    else:
+        booking_qr = ""
     context = {
         "staff": staff,
         "store": store,
+        "booking_path": booking_path,
+        "booking_url": booking_url,
+        "booking_qr": booking_qr,
         "day": day,
         "today": today,
         "week": week,

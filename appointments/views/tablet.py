@@ -131,7 +131,7 @@ def tablet_page(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 @ratelimit(group=RATE_GROUP, key=_token_key, rate=_rate, method="POST", block=False)
 def tablet_check_in(request: HttpRequest, token: str) -> HttpResponse:
-    """Check in, optionally with a mobile number (and consent to text messages)."""
+    """Check in, optionally with a mobile number (and consent to the channels it reaches)."""
     room = _room_for_token(token)
     form = TabletCheckInForm(request.POST, store=room.store)
     if getattr(request, "limited", False):
@@ -141,6 +141,6 @@ def tablet_check_in(request: HttpRequest, token: str) -> HttpResponse:
     services.visit_check_in(
         room=room,
         phone=form.cleaned_data["phone"] or None,
-        sms_consent=form.cleaned_data["sms_consent"],
+        consents=form.consent_answers(),
     )
     return redirect("room-tablet", token=room.tablet_token)

@@ -3,9 +3,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from django.conf import settings
-from django.utils.module_loading import import_string
-
 
 class TransientTransportError(Exception):
     """The provider may accept the same message later (timeout, 5xx, rate limit): retry."""
@@ -32,14 +29,3 @@ class SendResult:
 
 class Transport(Protocol):
     def send(self, message: OutgoingMessage) -> SendResult: ...
-
-
-def get_transport(channel: str) -> Transport:
-    """The transport configured for a channel ("email" or "sms")."""
-    if channel == "email":
-        from .email import EmailTransport
-
-        return EmailTransport()
-    if channel == "sms":
-        return import_string(settings.SMS_TRANSPORT)()
-    raise ValueError(f"No transport delivers the {channel!r} channel.")

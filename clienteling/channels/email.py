@@ -1,3 +1,5 @@
+"""Email: its channel spec and the transport that hands a message to Django's backend."""
+
 from __future__ import annotations
 
 import smtplib
@@ -6,6 +8,20 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 
 from .base import OutgoingMessage, PermanentTransportError, SendResult, TransientTransportError
+from .registry import ChannelSpec
+
+SPEC = ChannelSpec(
+    code="email",
+    label="Email",
+    message_label="Email",
+    noun="email",
+    by="by email",
+    address_noun="email address",
+    address_attribute="email",
+    # Django's email backend is chosen by EMAIL_URL; this class hands the message to it.
+    transport="clienteling.channels.email.EmailTransport",
+    supports_unsubscribe_link=True,
+)
 
 
 class EmailTransport:

@@ -1,4 +1,5 @@
-"""SMS transports for development and tests. A provider transport lands with outreach."""
+"""Text messages: the channel spec, and the transports for development and tests (a
+provider's is in `http.py`; SMS_TRANSPORT picks one)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,20 @@ from django.conf import settings
 from django.utils import timezone
 
 from .base import OutgoingMessage, SendResult
+from .registry import ChannelSpec
+
+SPEC = ChannelSpec(
+    code="sms",
+    label="SMS",
+    message_label="Text message",
+    noun="text messages",
+    by="by text message",
+    address_noun="mobile number",
+    address_attribute="phone",
+    transport="clienteling.channels.sms.ConsoleSmsTransport",
+    transport_setting="SMS_TRANSPORT",
+    has_sending_window=True,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,6 @@ from decimal import Decimal
 
 from customers.models import (
     ConsentEvent,
-    ContactChannel,
     Customer,
     EngagementEvent,
     Note,
@@ -40,6 +39,7 @@ from customers.models import (
     Size,
     Source,
     Topic,
+    UnsentChannel,
 )
 
 from . import data
@@ -98,10 +98,10 @@ QUIET_HOURS = [
 ]
 TOPICS = [topic.value for topic in Topic]
 REVOCATION_SOURCES = {
-    ContactChannel.EMAIL: Source.EMAIL_PLATFORM,
-    ContactChannel.SMS: Source.SMS_REPLY,
-    ContactChannel.PHONE: Source.ASSOCIATE,
-    ContactChannel.PUSH: Source.CLIENT,
+    "email": Source.EMAIL_PLATFORM,
+    "sms": Source.SMS_REPLY,
+    UnsentChannel.PHONE: Source.ASSOCIATE,
+    UnsentChannel.PUSH: Source.CLIENT,
 }
 
 
@@ -655,16 +655,13 @@ class ClientGenerator:
         joined = client.joined_days_ago
         app_user = client.channel_weights[2] >= 0.5
         odds = {
-            ContactChannel.EMAIL: 0.78,
-            ContactChannel.SMS: 0.45,
-            ContactChannel.PHONE: 0.22,
-            ContactChannel.PUSH: 0.80 if app_user else 0.08,
+            "email": 0.78,
+            "sms": 0.45,
+            UnsentChannel.PHONE: 0.22,
+            UnsentChannel.PUSH: 0.80 if app_user else 0.08,
         }
         for channel, chance in odds.items():
-            at_counter = (
-                channel in (ContactChannel.EMAIL, ContactChannel.SMS, ContactChannel.PHONE)
-                and client.bought_in_store
-            )
+            at_counter = channel in ("email", "sms", UnsentChannel.PHONE) and client.bought_in_store
             source = Source.ASSOCIATE if at_counter else Source.CLIENT
             recorder = self._recorder(client) if source == Source.ASSOCIATE else None
             history: list[tuple[bool, float, str, int | None]] = []
@@ -675,7 +672,7 @@ class ClientGenerator:
                     history.append((False, revoked, REVOCATION_SOURCES[channel], None))
                     if rng.random() < 0.25:
                         history.append((True, rng.uniform(0, revoked), source, recorder))
-            elif channel == ContactChannel.EMAIL and rng.random() < 0.4:
+            elif channel == "email" and rng.random() < 0.4:
                 # Asked at sign-up and said no: a refusal is recorded too.
                 history.append((False, joined - 0.001, source, recorder))
                 if rng.random() < 0.3:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from customers.models import (
     ConsentEvent,
-    ContactChannel,
     Customer,
     EngagementEvent,
     Note,
@@ -21,6 +20,7 @@ from customers.models import (
     Size,
     Source,
     Topic,
+    UnsentChannel,
 )
 
 from . import data
@@ -110,10 +110,10 @@ def add_story_client(generator: ClientGenerator, rows: Rows) -> None:
     ava_user = client.assigned[1]
     consents = rows.tables["consents"]
     for channel, granted, days_ago in (
-        (ContactChannel.EMAIL, True, joined_days_ago - 0.001),
-        (ContactChannel.PHONE, True, joined_days_ago - 0.001),
-        (ContactChannel.SMS, True, 900),
-        (ContactChannel.SMS, False, 300),
+        ("email", True, joined_days_ago - 0.001),
+        (UnsentChannel.PHONE, True, joined_days_ago - 0.001),
+        ("sms", True, 900),
+        ("sms", False, 300),
     ):
         wording = data.CONSENT_WORDING[channel] if granted else data.REVOCATION_WORDING[channel]
         source = Source.ASSOCIATE if granted else REVOCATION_SOURCES[channel]
@@ -132,7 +132,7 @@ def add_story_client(generator: ClientGenerator, rows: Rows) -> None:
     rows.tables["contact_preferences"].append(
         (
             client.id,
-            ContactChannel.EMAIL,
+            "email",
             2,
             datetime.time(21),
             datetime.time(8),

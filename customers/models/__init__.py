@@ -5,9 +5,10 @@ from .choices import (
     CUSTOMER_ID_SOURCES,
     ENGAGEMENT_SOURCES,
     TIER_THRESHOLDS,
-    ContactChannel,
     Source,
     Topic,
+    UnsentChannel,
+    consent_channel_choices,
 )
 from .clients import (
     AuditEvent,
@@ -33,7 +34,13 @@ from .outreach import (
     SelectionItem,
     SelectionQuerySet,
 )
-from .relationship import Contact, Reason, ReasonQuerySet, Recommendation
+from .relationship import (
+    Contact,
+    Reason,
+    ReasonQuerySet,
+    Recommendation,
+    contact_channel_choices,
+)
 
 __all__ = [
     "CUSTOMER_ID_SOURCES",
@@ -45,7 +52,6 @@ __all__ = [
     "ConsentEvent",
     "ConsentEventQuerySet",
     "Contact",
-    "ContactChannel",
     "ContactPreferences",
     "Customer",
     "CustomerQuerySet",
@@ -69,4 +75,7 @@ __all__ = [
     "Size",
     "Source",
     "Topic",
+    "UnsentChannel",
+    "consent_channel_choices",
+    "contact_channel_choices",
 ]

@@ -6,12 +6,24 @@ from decimal import Decimal
 
 from django.db import models
 
+from clienteling.channels import channels
 
-class ContactChannel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
+
+class UnsentChannel(models.TextChoices):
+    """Ways to reach a client that have a consent of their own (and can be preferred) but
+    that the app sends nothing by. The channels it sends by are in the registry
+    (`clienteling.channels`), never here."""
+
     PHONE = "phone", "Phone call"
     PUSH = "push", "App notification"
+
+
+def consent_channel_choices() -> list[tuple[str, str]]:
+    """Every channel a client can agree to or turn down: the consent of each registered
+    channel (those that need another's add nothing), then calls and app notifications.
+    A callable, so the model fields follow settings.CHANNELS without a migration."""
+    own = [(spec.code, spec.label) for spec in channels() if spec.consent == spec.code]
+    return own + list(UnsentChannel.choices)
 
 
 class Topic(models.TextChoices):

@@ -16,7 +16,7 @@ from clienteling.catalog.models import Brand, Category
 from clienteling.core.db import TrigramIndex
 from clienteling.stores.models import StaffMember, Store
 
-from .choices import ContactChannel, Source
+from .choices import Source, consent_channel_choices
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -185,7 +185,7 @@ class ConsentEvent(models.Model):
     """One grant or revocation of consent for one channel. Never edited, only appended."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consent_events")
-    channel = models.CharField(max_length=8, choices=ContactChannel.choices)
+    channel = models.CharField(max_length=8, choices=consent_channel_choices)
     granted = models.BooleanField()
     source = models.CharField(max_length=16, choices=Source.choices)
     # The words the client agreed to, as shown to them.
@@ -212,7 +212,7 @@ class ContactPreferences(models.Model):
     customer = models.OneToOneField(
         Customer, on_delete=models.CASCADE, primary_key=True, related_name="contact_preferences"
     )
-    preferred_channel = models.CharField(max_length=8, choices=ContactChannel.choices, blank=True)
+    preferred_channel = models.CharField(max_length=8, choices=consent_channel_choices, blank=True)
     max_messages_per_week = models.PositiveSmallIntegerField(
         default=2, help_text="Marketing messages at most, in any 7 days."
     )

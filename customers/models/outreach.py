@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from clienteling.channels import channel_choices
 from clienteling.stores.models import Store
 
 from .clients import Customer
@@ -16,16 +17,12 @@ from .relationship import Reason
 class MessageTemplate(models.Model):
     """A message managers write once, with variables, that associates personalise."""
 
-    class Channel(models.TextChoices):
-        EMAIL = "email", "Email"
-        SMS = "sms", "SMS"
-
     name = models.CharField(max_length=100, unique=True)
     purpose = models.CharField(
         max_length=32,
         help_text="A reason kind (e.g. thank_you, replenishment) or 'personal'.",
     )
-    channel = models.CharField(max_length=8, choices=Channel.choices)
+    channel = models.CharField(max_length=8, choices=channel_choices)
     subject = models.CharField(max_length=150, blank=True, help_text="Email only.")
     body = models.TextField(
         help_text=(
@@ -73,6 +70,14 @@ class MessageTemplateVariant(models.Model):
         return f"{self.template} ({self.letter})"
 
 
+# An automation rule's channel: a registered one, or whichever the client prefers.
+PREFERRED_CHANNEL = "preferred"
+
+
+def automation_channel_choices() -> list[tuple[str, str]]:
+    return [(PREFERRED_CHANNEL, "The client's preferred channel"), *channel_choices()]
+
+
 class AutomationRule(models.Model):
     """What happens when a reason opens: send by itself, or leave a draft on Today."""
 
@@ -86,13 +91,7 @@ class AutomationRule(models.Model):
         default=0, help_text="e.g. 24: a thank-you one day after."
     )
     channel = models.CharField(
-        max_length=12,
-        choices=[
-            ("preferred", "The client's preferred channel"),
-            ("email", "Email"),
-            ("sms", "SMS"),
-        ],
-        default="preferred",
+        max_length=12, choices=automation_channel_choices, default=PREFERRED_CHANNEL
     )
     template = models.ForeignKey(MessageTemplate, on_delete=models.PROTECT, null=True, blank=True)
     is_marketing = models.BooleanField(
@@ -137,7 +136,7 @@ class Message(models.Model):
         SUPPRESSED = "suppressed", "Not sent"
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="messages")
-    channel = models.CharField(max_length=8, choices=MessageTemplate.Channel.choices)
+    channel = models.CharField(max_length=8, choices=channel_choices)
     purpose = models.CharField(max_length=32, help_text="The reason kind, or 'personal'.")
     topic = models.CharField(
         max_length=16, blank=True, help_text="A topic the client may have turned down."
@@ -222,11 +221,16 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.customer_id}: {self.get_status_display()}"
 
+    @property
+    def is_suppressed(self) -> bool:
+        """The policy (or a withdrawal) stopped it: it will not go; `suppressed_reason` says why."""
+        return self.status == self.Status.SUPPRESSED
+
 
 class Bounce(models.Model):
     """An address a provider told us is dead: nothing more goes to it."""
 
-    channel = models.CharField(max_length=8, choices=MessageTemplate.Channel.choices)
+    channel = models.CharField(max_length=8, choices=channel_choices)
     address = models.CharField(max_length=254)
     detail = models.CharField(max_length=200, blank=True)
     at = models.DateTimeField(default=timezone.now)

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clienteling.catalog.models import Product
+from clienteling.channels import channel_choices
 from clienteling.stores.models import StaffMember
 
 from .clients import Customer
@@ -130,12 +131,18 @@ class Reason(models.Model):
         return f"{self.get_kind_display()}: {self.why}"
 
 
+def contact_channel_choices() -> list[tuple[str, str]]:
+    """How a contact happened: a message by a registered channel, a call, a visit."""
+    return [*channel_choices(), *Contact.Channel.choices]
+
+
 class Contact(models.Model):
     """One entry of the contact log: a message sent, a call, a visit, with its outcome."""
 
     class Channel(models.TextChoices):
-        EMAIL = "email", "Email"
-        SMS = "sms", "SMS"
+        """The ways of reaching a client that are logged, not sent. A contact by a
+        message carries the code of its channel from the registry (`clienteling.channels`)."""
+
         PHONE = "phone", "Phone call"
         IN_PERSON = "in_person", "In person"
         VIDEO = "video", "Video call"
@@ -157,7 +164,7 @@ class Contact(models.Model):
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    channel = models.CharField(max_length=10, choices=Channel.choices)
+    channel = models.CharField(max_length=10, choices=contact_channel_choices)
     direction = models.CharField(
         max_length=3, choices=Direction.choices, default=Direction.OUTBOUND
     )

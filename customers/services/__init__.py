@@ -2,19 +2,24 @@
 
 from .audit import audit_record
 from .books import book_reassign
-from .consent import consent_check, consent_record
+from .consent import (
+    ConsentAnswer,
+    ConsentChange,
+    consent_address_attribute,
+    consent_check,
+    consent_record,
+    consent_wording,
+    consents_record,
+)
 from .contacts import contact_log, conversation_reply, reason_close, reason_snooze
 from .customers import (
-    ConsentAnswer,
     SignupResult,
-    consent_wording,
     customer_create,
     customer_duplicates,
     customer_self_signup,
 )
 from .ingest import (
     IngestResult,
-    consents_append_if_changed,
     customer_upsert_bulk,
     engagement_ingest_bulk,
     order_ingest_bulk,
@@ -25,14 +30,12 @@ from .orders import order_update_alteration, order_update_shipment
 from .outreach import (
     automations_run,
     client_replied,
-    consent_revoke,
     email_inbound,
     message_deliver,
     message_delivery_update,
     message_queue,
     messages_sweep,
     messages_withdraw,
-    render_template_text,
     sms_inbound,
     unsubscribe_url,
 )
@@ -53,9 +56,11 @@ from .recommendations import (
 )
 from .selections import selection_hold, selection_send, selection_url
 from .totals import customer_refresh_totals
+from .wording import message_wording, render_template_text
 
 __all__ = [
     "ConsentAnswer",
+    "ConsentChange",
     "Decision",
     "IngestResult",
     "SignupResult",
@@ -63,11 +68,11 @@ __all__ = [
     "automations_run",
     "book_reassign",
     "client_replied",
+    "consent_address_attribute",
     "consent_check",
     "consent_record",
-    "consent_revoke",
     "consent_wording",
-    "consents_append_if_changed",
+    "consents_record",
     "contact_log",
     "contact_preferences_set",
     "conversation_reply",
@@ -89,6 +94,7 @@ __all__ = [
     "message_delivery_update",
     "message_policy",
     "message_queue",
+    "message_wording",
     "messages_sweep",
     "messages_withdraw",
     "note_add",

@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from clienteling.channels import is_channel
 from clienteling.core.errors import ApplicationError
 
 from ..models import Contact, Customer, Reason
@@ -76,7 +77,7 @@ def contact_log(
     message = None
     if (
         direction == Contact.Direction.OUTBOUND
-        and channel in ("email", "sms")
+        and is_channel(channel)
         and outcome == Contact.Outcome.SENT
     ):
         kind = reason.kind if reason else ""

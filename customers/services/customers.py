@@ -11,23 +11,14 @@ from phonenumber_field.phonenumber import PhoneNumber, to_python
 from clienteling.core.errors import ApplicationError
 from clienteling.stores.models import StaffMember, Store
 
-from ..models import ConsentEvent, ContactChannel, Customer, Reason, Source
-from .audit import audit_consent_changes
-from .ingest import consents_append_if_changed
-
-
-def consent_wording(channel: str, store: Store) -> str:
-    """The sentence the client agrees to for a channel, as shown to them and kept with the consent."""
-    how = {
-        ContactChannel.EMAIL: "by email",
-        ContactChannel.SMS: "by text message",
-        ContactChannel.PHONE: "by phone call",
-        ContactChannel.PUSH: "through app notifications",
-    }[channel]
-    return (
-        f"I agree that {store.name} may contact me {how} with personal messages about my orders, "
-        f"appointments and pieces chosen for me. I can say stop at any time."
-    )
+from ..models import Customer, Reason, Source
+from .consent import (
+    ConsentAnswer,
+    ConsentChange,
+    consent_address_attribute,
+    consent_wording,
+    consents_record,
+)
 
 
 def customer_duplicates(
@@ -42,12 +33,6 @@ def customer_duplicates(
     if not condition:
         return Customer.objects.none()
     return Customer.objects.filter(condition).select_related("home_store")
-
-
-@dataclass(frozen=True)
-class ConsentAnswer:
-    channel: str
-    granted: bool
 
 
 @transaction.atomic
@@ -87,18 +72,21 @@ def customer_create(
     )
     customer.full_clean()
     customer.save()
-    events = ConsentEvent.objects.bulk_create(
-        ConsentEvent(
-            customer=customer,
-            channel=answer.channel,
-            granted=answer.granted,
-            source=consent_source,
-            wording=consent_wording(answer.channel, home_store),
-            recorded_by=recorded_by,
-        )
-        for answer in consents
+    consents_record(
+        changes=[
+            ConsentChange(
+                customer_id=customer.pk,
+                channel=answer.channel,
+                granted=answer.granted,
+                source=consent_source,
+                wording=consent_wording(answer.channel, home_store),
+                by=recorded_by,
+            )
+            for answer in consents
+        ],
+        # A new client has no consent in force yet: every answer is recorded.
+        only_if_changed=False,
     )
-    audit_consent_changes(events)
     return customer
 
 
@@ -108,13 +96,13 @@ class SignupResult:
     created: bool
 
 
-def _proven_channels(customer: Customer, *, email: str, phone) -> set[str]:
-    """The channels whose address the person gave and which match the client's own."""
+def _proven_addresses(customer: Customer, *, email: str, phone) -> set[str]:
+    """The client's address attributes that the person typed in, matching the client's own."""
     proven = set()
     if email and customer.email and customer.email.lower() == email:
-        proven.add(ContactChannel.EMAIL)
+        proven.add("email")
     if phone and customer.phone and str(customer.phone) == str(to_python(phone) or ""):
-        proven.update({ContactChannel.SMS, ContactChannel.PHONE})
+        proven.add("phone")
     return proven
 
 
@@ -159,20 +147,18 @@ def customer_self_signup(
         # A match by one address is not proof of the other: only the channels whose
         # address the person typed, and which are the client's own, take their answer
         # (someone typing a client's email and their own number changes nothing of hers).
-        proven = _proven_channels(customer, email=email, phone=phone)
-        consents_append_if_changed(
-            items=[
-                (
-                    customer.pk,
-                    {
-                        "channel": answer.channel,
-                        "granted": answer.granted,
-                        "source": Source.CLIENT,
-                        "wording": consent_wording(answer.channel, store),
-                    },
+        proven = _proven_addresses(customer, email=email, phone=phone)
+        consents_record(
+            changes=[
+                ConsentChange(
+                    customer_id=customer.pk,
+                    channel=answer.channel,
+                    granted=answer.granted,
+                    source=Source.CLIENT,
+                    wording=consent_wording(answer.channel, store),
                 )
                 for answer in consents
-                if answer.channel in proven
+                if consent_address_attribute(answer.channel) in proven
             ]
         )
     if not at_counter:

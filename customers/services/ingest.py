@@ -22,8 +22,8 @@ from django.utils import timezone
 from clienteling.catalog.models import Product
 from clienteling.stores.models import StaffMember, Store
 
-from ..models import ConsentEvent, Customer, EngagementEvent, Order, OrderLine, Source
-from .audit import audit_consent_changes
+from ..models import Customer, EngagementEvent, Order, OrderLine, Source
+from .consent import ConsentChange, consents_record
 from .reasons import reasons_refresh_after_commit
 from .totals import customer_refresh_totals
 
@@ -187,47 +187,23 @@ def customer_upsert_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestRe
                         "created": _customer_key(item) not in existing,
                     }
                 )
-        consent_items = [
-            (customer.pk, {"source": item["source"], **consent})
-            for rows in groups.values()
-            for _, item, customer in rows
-            for consent in item.get("consents", [])
-        ]
-        if consent_items:
-            consents_append_if_changed(items=consent_items)
-    return result.sorted()
-
-
-def consents_append_if_changed(*, items: list[tuple[int, dict[str, Any]]]) -> int:
-    """Append consent events that change a client's current state; return how many.
-
-    `items` are (customer id, {"channel", "granted", "source", "wording"?, "recorded_at"?}).
-    Repeating a consent already in force records nothing, which makes pushes idempotent.
-    """
-    customer_ids = {customer_id for customer_id, _ in items}
-    current = {
-        (event.customer_id, event.channel): event.granted
-        for event in ConsentEvent.objects.current().filter(customer_id__in=customer_ids)
-    }
-    new_events = []
-    for customer_id, consent in items:
-        key = (customer_id, consent["channel"])
-        if current.get(key) == consent["granted"]:
-            continue
-        current[key] = consent["granted"]
-        event = ConsentEvent(
-            customer_id=customer_id,
-            channel=consent["channel"],
-            granted=consent["granted"],
-            source=consent["source"],
-            wording=consent.get("wording", ""),
+        # Only what changes the consent in force is recorded: a repeated push adds nothing.
+        consents_record(
+            changes=[
+                ConsentChange(
+                    customer_id=customer.pk,
+                    channel=consent["channel"],
+                    granted=consent["granted"],
+                    source=item["source"],
+                    wording=consent.get("wording", ""),
+                    at=consent.get("recorded_at"),
+                )
+                for rows in groups.values()
+                for _, item, customer in rows
+                for consent in item.get("consents", [])
+            ]
         )
-        if consent.get("recorded_at"):
-            event.recorded_at = consent["recorded_at"]
-        new_events.append(event)
-    ConsentEvent.objects.bulk_create(new_events)
-    audit_consent_changes(new_events)
-    return len(new_events)
+    return result.sorted()
 
 
 ORDER_FIELDS = (

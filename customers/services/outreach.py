@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.template import Context, Engine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,34 +27,31 @@ from clienteling.channels import (
     TransientTransportError,
     get_transport,
 )
+from clienteling.channels import channel as channel_spec
+from clienteling.channels import email as email_channel
+from clienteling.channels import sms as sms_channel
 from clienteling.core.errors import ApplicationError
 from clienteling.core.tasks import enqueue_on_commit
 
-from ..models import Bounce, ConsentEvent, Customer, Message, MessageTemplate, Reason, Source
+from ..models import Bounce, Customer, Message, MessageTemplate, Reason, Source
+from ..models.outreach import PREFERRED_CHANNEL
 from ..reason_kinds import reason_kind
-from .audit import audit_consent_changes, audit_message_sent
+from .audit import audit_message_sent
+from .consent import consent_record
 from .policy import message_policy
+from .wording import reason_wording_context, render_template_text
 
 logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "customers.unsubscribe"
 SWEEP_BATCH = 1000
-# Plain-text rendering of managers' templates: Django's template language with its
-# built-in tags and filters only (no {% load %} of app libraries, no loaders, no HTML
-# escaping, since the output is a text message); unknown variables render empty.
-_TEMPLATE_ENGINE = Engine(autoescape=False, libraries={})
 
 
-def render_template_text(text: str, context: dict[str, str]) -> str:
-    """Render a manager's template ({{ first_name }}, {{ store }}, ...) as plain text."""
-    return _TEMPLATE_ENGINE.from_string(text).render(Context(context)).strip()
-
-
-def unsubscribe_token(customer: Customer, channel: str = "email") -> str:
+def unsubscribe_token(customer: Customer, channel: str) -> str:
     return signing.dumps({"c": customer.pk, "ch": channel}, salt=UNSUBSCRIBE_SALT)
 
 
-def unsubscribe_url(customer: Customer, channel: str = "email") -> str:
+def unsubscribe_url(customer: Customer, channel: str) -> str:
     return settings.SITE_URL.rstrip("/") + reverse(
         "unsubscribe", args=[unsubscribe_token(customer, channel)]
     )
@@ -198,9 +194,10 @@ def message_deliver(*, message_id: int) -> str:
         )
         return "later"
     headers = {}
-    to = customer.email if message.channel == "email" else str(customer.phone)
-    if message.channel == "email":
-        link = unsubscribe_url(customer)
+    spec = channel_spec(message.channel)
+    to = spec.address_for(customer)
+    if spec.supports_unsubscribe_link:
+        link = unsubscribe_url(customer, spec.consent)
         headers = {
             "List-Unsubscribe": f"<{link}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -272,22 +269,6 @@ def messages_sweep(
     return {"requeued": requeued, "enqueued": len(due)}
 
 
-@transaction.atomic
-def consent_revoke(*, customer: Customer, channel: str, source: str, wording: str = "") -> bool:
-    """Record that the client no longer wants `channel`; queued messages on it are dropped."""
-    current = ConsentEvent.objects.current().filter(customer=customer, channel=channel).first()
-    changed = current is None or current.granted
-    if changed:
-        event = ConsentEvent.objects.create(
-            customer=customer, channel=channel, granted=False, source=source, wording=wording
-        )
-        audit_consent_changes([event])
-    Message.objects.filter(customer=customer, channel=channel, status=Message.Status.QUEUED).update(
-        status=Message.Status.SUPPRESSED, suppressed_reason="The client said stop."
-    )
-    return changed
-
-
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 
 
@@ -298,17 +279,20 @@ def sms_inbound(*, from_number: str, body: str) -> dict[str, int]:
     word = body.strip().upper()
     if word in STOP_WORDS:
         revoked = sum(
-            consent_revoke(
+            consent_record(
                 customer=customer,
-                channel="sms",
+                channel=sms_channel.SPEC.consent,
+                granted=False,
                 source=Source.SMS_REPLY,
                 wording=f"Replied “{body.strip()}”",
+                only_if_changed=True,
             )
+            is not None
             for customer in customers
         )
         return {"clients": len(customers), "revoked": revoked}
     for customer in customers:
-        client_replied(customer=customer, channel="sms", body=body)
+        client_replied(customer=customer, channel=sms_channel.SPEC.code, body=body)
     return {"clients": len(customers), "revoked": 0}
 
 
@@ -319,7 +303,7 @@ def email_inbound(*, from_address: str, subject: str, body: str) -> dict[str, in
     )
     text = f"{subject.strip()}\n\n{body.strip()}" if subject.strip() else body.strip()
     for customer in customers:
-        client_replied(customer=customer, channel="email", body=text)
+        client_replied(customer=customer, channel=email_channel.SPEC.code, body=text)
     return {"clients": len(customers)}
 
 
@@ -340,14 +324,14 @@ def client_replied(*, customer: Customer, channel: str, body: str):
     )
     snippet = " ".join(body.split())
     snippet = snippet if len(snippet) <= 120 else snippet[:117] + "…"
-    by = "text" if channel == "sms" else "email"
+    by = channel_spec(channel).by
     reasons_open(
         kind=Reason.Kind.CLIENT_REPLIED,
         candidates=[
             Candidate(
                 customer_id=customer.pk,
                 source_key=f"contact:{contact.pk}",
-                why=f"{customer.first_name} wrote back by {by}: “{snippet}”",
+                why=f"{customer.first_name} wrote back {by}: “{snippet}”",
                 due_on=timezone.localdate(),
             )
         ],
@@ -365,11 +349,7 @@ def message_delivery_update(*, provider_id: str, status: str) -> int:
     if status == "failed":
         count = 0
         for message in messages.select_related("customer"):
-            address = (
-                message.customer.email
-                if message.channel == "email"
-                else str(message.customer.phone)
-            )
+            address = channel_spec(message.channel).address_for(message.customer)
             Bounce.objects.get_or_create(
                 channel=message.channel, address=address, defaults={"detail": "Provider receipt"}
             )
@@ -381,17 +361,6 @@ def message_delivery_update(*, provider_id: str, status: str) -> int:
 
 
 AUTOMATION_BATCH = 2000
-
-
-def _template_context(
-    customer: Customer, reason: Reason | None, sender_name: str
-) -> dict[str, str]:
-    return {
-        "first_name": customer.first_name,
-        "associate": sender_name,
-        "store": customer.home_store.name,
-        "product": reason.product.name if reason and reason.product_id else "",
-    }
 
 
 def variant_for(*, rule_id: int, customer_id: int) -> str:
@@ -438,7 +407,9 @@ def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
             customer = reason.customer
             associate = customer.assigned_associate
             sender_name = associate.display_name if associate else customer.home_store.name
-            context = _template_context(customer, reason, sender_name)
+            context = reason_wording_context(
+                customer=customer, reason=reason, associate=sender_name
+            )
             letter = (
                 variant_for(rule_id=rule.pk, customer_id=customer.pk) if has_two_wordings else ""
             )
@@ -446,7 +417,7 @@ def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
             spec = reason_kind(reason.kind)
             message_queue(
                 customer=customer,
-                channel=None if rule.channel == "preferred" else rule.channel,
+                channel=None if rule.channel == PREFERRED_CHANNEL else rule.channel,
                 body=render_template_text(wording.body, context),
                 subject=render_template_text(wording.subject, context),
                 template=rule.template,

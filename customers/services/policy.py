@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import Bounce, ConsentEvent, Customer, Message, Topic
+from clienteling.channels import channel as channel_spec
+from clienteling.channels import channel_codes, channels, is_channel
 
-MESSAGE_CHANNELS = ("email", "sms")
-CHANNEL_NAMES = {"email": "email", "sms": "text messages"}
+from ..models import Bounce, ConsentEvent, Customer, Message, Topic
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,9 @@ class PolicyFacts:
     """Everything the policy needs to know about one client, at one moment."""
 
     time_zone: str
-    email: str = ""
-    phone: str = ""
-    # channel -> (granted, when) for the latest consent event; absent = never asked.
+    # channel -> the client's address on it ("" or absent: none on file).
+    addresses: Mapping[str, str] = field(default_factory=dict)
+    # consent channel -> (granted, when) for the latest consent event; absent = never asked.
     consents: dict[str, tuple[bool, datetime.datetime]] = field(default_factory=dict)
     preferred_channel: str = ""
     topics_declined: frozenset[str] = frozenset()
@@ -38,6 +39,7 @@ class PolicyFacts:
     max_marketing_per_week: int = 2
     marketing_sent_last_7_days: int = 0
     bounced: frozenset[str] = frozenset()  # channels whose address bounced
+    # The store's SMS window, for the channels that have a sending window (their spec says).
     sms_window: tuple[datetime.time, datetime.time] = (datetime.time(8), datetime.time(21))
 
 
@@ -51,10 +53,6 @@ class Decision:
     @property
     def later(self) -> bool:
         return bool(self.allowed and self.reason)
-
-
-def _address(facts: PolicyFacts, channel: str) -> str:
-    return facts.email if channel == "email" else facts.phone
 
 
 def _forbidden_intervals(
@@ -72,7 +70,7 @@ def _forbidden_intervals(
         else:  # across midnight, e.g. 21:00-09:00
             intervals.append((facts.quiet_start, None))
             intervals.append((datetime.time.min, facts.quiet_end))
-    if channel == "sms":
+    if is_channel(channel) and channel_spec(channel).has_sending_window:
         opens, closes = facts.sms_window
         intervals.append((datetime.time.min, opens))
         intervals.append((closes, None))
@@ -115,40 +113,30 @@ def evaluate_policy(
 ) -> Decision:
     """May this message go, on which channel, when? And if not, why (in words for the associate)."""
     if not channel:
-        candidates = (
-            [facts.preferred_channel] if facts.preferred_channel in MESSAGE_CHANNELS else []
-        )
-        candidates += [c for c in MESSAGE_CHANNELS if c not in candidates]
+        # The client's preferred channel, else the first registered one they agreed to
+        # and have an address for (settings.CHANNELS order).
+        specs = sorted(channels(), key=lambda spec: spec.code != facts.preferred_channel)
         channel = next(
             (
-                c
-                for c in candidates
-                if facts.consents.get(c, (False, None))[0] and _address(facts, c)
+                spec.code
+                for spec in specs
+                if facts.consents.get(spec.consent, (False, None))[0]
+                and facts.addresses.get(spec.code)
             ),
-            facts.preferred_channel or "email",
+            facts.preferred_channel or channel_codes()[0],
         )
-    if channel not in MESSAGE_CHANNELS:
+    if not is_channel(channel):
         return Decision(False, channel, None, f"Messages can't be sent by {channel}.")
-    name = CHANNEL_NAMES[channel]
-    if not _address(facts, channel):
-        return Decision(
-            False,
-            channel,
-            None,
-            f"No {'email address' if channel == 'email' else 'mobile number'} on file.",
-        )
+    spec = channel_spec(channel)
+    if not facts.addresses.get(channel):
+        return Decision(False, channel, None, f"No {spec.address_noun} on file.")
     if channel in facts.bounced:
-        return Decision(
-            False,
-            channel,
-            None,
-            f"The {'email address' if channel == 'email' else 'number'} bounced: update it first.",
-        )
-    granted, since = facts.consents.get(channel, (False, None))
+        return Decision(False, channel, None, f"The {spec.address_noun} bounced: update it first.")
+    granted, since = facts.consents.get(spec.consent, (False, None))
     if not granted:
         if since is None:
-            return Decision(False, channel, None, f"Never agreed to {name}.")
-        return Decision(False, channel, None, f"Said no to {name} on {since:%d %b %Y}.")
+            return Decision(False, channel, None, f"Never agreed to {spec.noun}.")
+        return Decision(False, channel, None, f"Said no to {spec.noun} on {since:%d %b %Y}.")
     if topic and topic in facts.topics_declined:
         label = dict(Topic.choices).get(topic, topic)
         return Decision(False, channel, None, f"Turned down messages about {label.lower()}.")
@@ -165,7 +153,7 @@ def evaluate_policy(
         send_at = next_allowed_time(facts, channel, at)
     except ValueError:
         return Decision(
-            False, channel, None, "Their quiet hours leave no time in the day for text messages."
+            False, channel, None, f"Their quiet hours leave no time in the day for {spec.noun}."
         )
     if send_at > at:
         local = send_at.astimezone(zoneinfo.ZoneInfo(facts.time_zone))
@@ -203,7 +191,7 @@ def policy_facts(
     )
     if exclude_message_id is not None:
         sent = sent.exclude(pk=exclude_message_id)
-    addresses = {"email": customer.email, "sms": str(customer.phone) if customer.phone else ""}
+    addresses = {spec.code: spec.address_for(customer) for spec in channels()}
     bounced = frozenset(
         channel
         for channel, address in Bounce.objects.filter(
@@ -218,8 +206,7 @@ def policy_facts(
     )
     return PolicyFacts(
         time_zone=customer.time_zone or store.time_zone,
-        email=customer.email,
-        phone=addresses["sms"],
+        addresses=addresses,
         consents=consents,
         preferred_channel=preferences.preferred_channel if preferences else "",
         topics_declined=frozenset(preferences.topics_declined if preferences else []),

@@ -30,6 +30,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
+from clienteling.channels import channels
 from clienteling.stores.models import StaffMember
 from clienteling.stores.scoping import managed_store_ids
 
@@ -304,18 +305,24 @@ def customer_erase_own(*, customer: Customer) -> Erasure:
     erasure = Erasure()
     erasure.touch(Customer, [customer.pk])
     with transaction.atomic():
+        # The bounces of the client's addresses, on every channel, except an address
+        # another client shares (its bounce is theirs too).
         addresses = Q(pk__in=[])
-        if customer.email:
-            addresses |= Q(channel="email", address__iexact=customer.email)
-        if customer.phone:
-            addresses |= Q(channel="sms", address=str(customer.phone))
         others = Customer.objects.exclude(pk=customer.pk)
-        bounces = Bounce.objects.filter(addresses)
-        if customer.email and others.filter(email__iexact=customer.email).exists():
-            bounces = bounces.exclude(channel="email")
-        if customer.phone and others.filter(phone=customer.phone).exists():
-            bounces = bounces.exclude(channel="sms")
-        _delete(erasure, "bounces", bounces)
+        shared: dict[str, bool] = {}
+        for spec in channels():
+            address = spec.address_for(customer)
+            if not address:
+                continue
+            attribute = spec.address_attribute
+            if attribute not in shared:
+                value = getattr(customer, attribute)
+                # Text addresses (email) compare without case; numbers as they are.
+                lookup = f"{attribute}__iexact" if isinstance(value, str) else attribute
+                shared[attribute] = others.filter(**{lookup: value}).exists()
+            if not shared[attribute]:
+                addresses |= Q(channel=spec.code, address__iexact=address)
+        _delete(erasure, "bounces", Bounce.objects.filter(addresses))
 
         _delete(erasure, "consent_events", ConsentEvent.objects.filter(customer=customer))
         _delete(

@@ -806,5 +806,10 @@ def replenishment_from_use(
 
 def reasons_open(*, kind: str, candidates: Iterable[Candidate]) -> int:
     """Open reasons of one kind from other services (a client's reply, a sign-up);
-    idempotent like the refresh: a (kind, client, source) is opened once."""
+    idempotent like the refresh: a (kind, client, source) is opened once.
+
+    Other apps name the kind by its value ("client_replied"); one with no spec in
+    customers/reason_kinds.py fails here, on the first call, not on the first candidate.
+    """
+    reason_kind(kind)
     return _open(kind, candidates)

@@ -17,9 +17,14 @@ from clienteling.core.errors import ApplicationError
 from ..models import Contact, Customer, Reason, Selection, SelectionItem
 from .contacts import contact_log
 from .reasons import Candidate, reasons_open
+from .wording import message_wording
 
 SELECTION_DAYS = 14
 MAX_ITEMS = 8
+SELECTION_PURPOSE = "selection"
+# When the associate writes no note: a manager's template for "selection" wins (see
+# customers.services.wording for its variables).
+DEFAULT_WORDS = "Hi {{ first_name }}, I picked a few pieces for you.\n\n{{ link }}"
 
 
 def selection_url(selection: Selection) -> str:
@@ -73,13 +78,29 @@ def selection_send(
         )
     SelectionItem.objects.bulk_create(items)
     link = selection_url(selection)
-    opening = selection.note or f"Hi {customer.first_name}, I picked a few pieces for you."
+    if selection.note:
+        # The associate's own words go as written.
+        body = f"{selection.note}\n\n{link}"
+    else:
+        body = message_wording(
+            purpose=SELECTION_PURPOSE,
+            channel=channel,
+            context={
+                "first_name": customer.first_name,
+                "associate": staff_user.get_full_name() or staff_user.get_username(),
+                "store": customer.home_store.name,
+                "link": link,
+            },
+            default=DEFAULT_WORDS,
+        )
+        if link not in body:  # a template that forgot the link would send nothing useful
+            body = f"{body}\n\n{link}"
     contact_log(
         customer=customer,
         staff_user=staff_user,
         channel=channel,
         outcome=Contact.Outcome.SENT,
-        body=f"{opening}\n\n{link}",
+        body=body,
         subject=f"Picked for you at {customer.home_store.name}",
     )
     return selection

@@ -13,6 +13,7 @@ from appointments import services, versions
 from appointments.models import Page, Reservation, Room, Visit
 from clienteling.core.errors import ApplicationError
 from customers.models import ConsentEvent
+from customers.services import ConsentAnswer
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -85,7 +86,9 @@ def test_resolve_acknowledges_too_and_checkout_ends_the_visit(room, associate):
 
 def test_check_in_with_a_phone_links_the_client_and_records_sms_consent(room, store):
     claire = factories.CustomerFactory(first_name="Claire", phone="+12125550142")
-    visit = services.visit_check_in(room=room, phone="+12125550142", sms_consent=True)
+    visit = services.visit_check_in(
+        room=room, phone="+12125550142", consents=[ConsentAnswer("sms", True)]
+    )
 
     assert visit.customer == claire
     assert visit.checked_in_at is not None
@@ -102,13 +105,15 @@ def test_check_in_with_a_phone_links_the_client_and_records_sms_consent(room, st
 def test_an_unticked_sms_box_does_not_withdraw_a_consent_given_elsewhere(room):
     claire = factories.CustomerFactory(phone="+12125550142")
     factories.ConsentEventFactory(customer=claire, channel="sms", granted=True)
-    services.visit_check_in(room=room, phone="+12125550142", sms_consent=False)
+    services.visit_check_in(room=room, phone="+12125550142", consents=[])
     assert claire.has_consent("sms") is True
     assert ConsentEvent.objects.count() == 1
 
 
 def test_an_unknown_phone_checks_in_without_a_client(room):
-    visit = services.visit_check_in(room=room, phone="+12125550199", sms_consent=True)
+    visit = services.visit_check_in(
+        room=room, phone="+12125550199", consents=[ConsentAnswer("sms", True)]
+    )
     assert visit.customer is None
     assert not ConsentEvent.objects.exists()
 

@@ -88,7 +88,7 @@ def test_check_in_with_a_phone_links_the_visit_and_shows_nothing_about_the_clien
     factories.OrderFactory(customer=claire)
 
     response = client.post(
-        _url(room, "check-in"), {"phone": "212 555 0142", "sms_consent": "on"}, follow=True
+        _url(room, "check-in"), {"phone": "212 555 0142", "consent_sms": "on"}, follow=True
     )
 
     body = response.content.decode()
@@ -105,7 +105,7 @@ def test_check_in_with_a_phone_links_the_visit_and_shows_nothing_about_the_clien
 def test_check_in_bad_input_gets_a_field_message(client, room):
     response = client.post(_url(room, "check-in"), {"phone": "123"})
     assert "Enter a valid phone number" in response.content.decode()
-    response = client.post(_url(room, "check-in"), {"sms_consent": "on"})
+    response = client.post(_url(room, "check-in"), {"consent_sms": "on"})
     assert "Give your mobile number to receive text messages." in response.content.decode()
     assert not Visit.objects.exists()
 

@@ -51,9 +51,9 @@ def test_a_text_reply_reaches_the_associates_today_and_the_conversation(
     )
 
     reason = Reason.objects.get(kind="client_replied")
-    assert reason.why == "Claire wrote back by text: “Can you hold the navy dress in 38?”"
+    assert reason.why == "Claire wrote back by text message: “Can you hold the navy dress in 38?”"
     client.force_login(associate.user)
-    assert "Claire wrote back by text" in client.get("/").content.decode()
+    assert "Claire wrote back by text message" in client.get("/").content.decode()
     thread = client.get(f"/clients/{claire.pk}/conversation/").content.decode()
     assert "Can you hold the navy dress in 38?" in thread
 

@@ -180,7 +180,9 @@ def test_a_refused_number_fails_and_is_not_tried_again(claire, settings):
         message = _queue(claire)
         assert message_deliver(message_id=message.pk) == "failed"
     assert Bounce.objects.filter(channel="sms", address="+12125550143").exists()
-    assert _queue(claire, key="k2").suppressed_reason == "The number bounced: update it first."
+    assert (
+        _queue(claire, key="k2").suppressed_reason == "The mobile number bounced: update it first."
+    )
 
 
 def _signed(client, settings, payload):

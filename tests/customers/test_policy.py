@@ -20,8 +20,7 @@ REVOKED = (False, datetime.datetime(2026, 3, 3, tzinfo=UTC))
 def facts(**overrides) -> PolicyFacts:
     base = {
         "time_zone": "America/New_York",
-        "email": "claire@example.com",
-        "phone": "+12125550142",
+        "addresses": {"email": "claire@example.com", "sms": "+12125550142"},
         "consents": {"email": GRANTED, "sms": GRANTED},
     }
     return PolicyFacts(**{**base, **overrides})
@@ -54,7 +53,7 @@ def test_the_preferred_channel_is_used_when_none_is_named():
     [
         ({"consents": {"sms": REVOKED}}, "sms", "Said no to text messages on 03 Mar 2026."),
         ({"consents": {}}, "email", "Never agreed to email."),
-        ({"phone": ""}, "sms", "No mobile number on file."),
+        ({"addresses": {"email": "claire@example.com"}}, "sms", "No mobile number on file."),
         ({"bounced": frozenset({"email"})}, "email", "The email address bounced: update it first."),
         (
             {"topics_declined": frozenset({"offers"})},
@@ -161,8 +160,10 @@ def client_facts(draw):
     )
     return PolicyFacts(
         time_zone=draw(st.sampled_from(ZONES)),
-        email=draw(st.sampled_from(["", "a@example.com"])),
-        phone=draw(st.sampled_from(["", "+12125550142"])),
+        addresses={
+            "email": draw(st.sampled_from(["", "a@example.com"])),
+            "sms": draw(st.sampled_from(["", "+12125550142"])),
+        },
         consents=consents,
         preferred_channel=draw(st.sampled_from(["", "email", "sms", "phone"])),
         topics_declined=frozenset(
@@ -205,7 +206,7 @@ def test_no_message_ever_goes_out_against_the_policy(f, channel, is_marketing, t
     sent_on = decision.channel
     assert sent_on in ("email", "sms")
     assert f.consents.get(sent_on, (False, None))[0] is True
-    assert f.email if sent_on == "email" else f.phone
+    assert f.addresses[sent_on]
     assert sent_on not in f.bounced
     assert not (topic and topic in f.topics_declined)
     if is_marketing:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from django.template import Context
+from django.template import Engine as TemplateEngine
 
 from customers.drafts import draft_message
 from customers.models import Reason, Topic
 from customers.reason_kinds import REASON_KINDS, Engine, ReasonKindSpec, reason_kind
+from customers.services.wording import reason_wording_context
 from tests.factories import CustomerFactory
 
 KINDS = list(Reason.Kind.values)
@@ -53,19 +56,47 @@ def test_spec_is_complete(kind):
         assert resolve is None or callable(resolve)
 
 
+# The templates' engine, except that a variable nobody supplies prints a marker instead of
+# nothing: a typo in a draft ({{ frist_name }}) would otherwise vanish silently.
+STRICT_ENGINE = TemplateEngine(
+    autoescape=False, libraries={}, string_if_invalid="UNKNOWN VARIABLE %s"
+)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", KINDS)
 def test_draft_renders_with_what_draft_message_supplies(kind, store):
     customer = CustomerFactory(first_name="Claire", home_store=store)
-    # An unknown placeholder raises KeyError here; a stray brace survives into the text.
-    draft = draft_message(
-        customer=customer, reason=Reason(customer=customer, kind=kind), sender_name="Ana Lee"
+    reason = Reason(customer=customer, kind=kind)
+    supplied = reason_wording_context(customer=customer, reason=reason, associate="Ana Lee")
+    strict = STRICT_ENGINE.from_string(reason_kind(kind).draft).render(
+        Context(supplied, autoescape=False)
     )
+    assert "UNKNOWN VARIABLE" not in strict
+    draft = draft_message(customer=customer, reason=reason, sender_name="Ana Lee")
+    assert draft == strict.strip()
     assert "Claire" in draft
     assert draft.endswith("– Ana Lee")
-    assert "{" not in draft and "}" not in draft
+    # A stray brace or tag survives into the text.
+    assert "{" not in draft and "}" not in draft and "%" not in draft
+
+
+def test_a_draft_naming_a_variable_nobody_supplies_is_caught():
+    supplied = {"first_name": "Claire", "associate": "Ana Lee"}
+    text = STRICT_ENGINE.from_string("Hi {{ frist_name }}, – {{ associate }}").render(
+        Context(supplied, autoescape=False)
+    )
+    assert "UNKNOWN VARIABLE frist_name" in text
 
 
 def test_an_unknown_kind_fails_loudly():
     with pytest.raises(KeyError, match=r"customers/reason_kinds\.py"):
         reason_kind("carrier_pigeon")
+
+
+def test_other_apps_opening_an_unknown_kind_fail_loudly():
+    # Appointments name kinds by value ("client_replied"): a typo fails on the first call.
+    from customers.services.reasons import reasons_open
+
+    with pytest.raises(KeyError, match=r"customers/reason_kinds\.py"):
+        reasons_open(kind="client_repiled", candidates=[])
