@@ -73,7 +73,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def more(request: HtmxHttpRequest) -> HttpResponse:
-    """"More" in the bottom bar: the pages used less often than the four tabs, and a
+    """The "More" tab: the pages used less often than the four others, and a
     manager's own (performance, response times, the admin). A plain page: no JS needed."""
     return render(request, "clienteling/more.html", {"staff": request_staff(request)})
 

@@ -48,6 +48,7 @@ class Engine:
 @dataclass(frozen=True, kw_only=True)
 class ReasonKindSpec:
     # No field has a default on purpose: a spec that forgets one does not import.
+    badge: str  # the kind in a word or two, for a badge on a phone row
     urgency: int  # how pressing, out of 35: the "urgency" part of the score
     topic: Topic | None  # the topic a client may turn down; None: no opt-out applies
     is_marketing: bool  # False: a service message (order, appointment), outside the weekly cap
@@ -61,6 +62,7 @@ class ReasonKindSpec:
 
 REASON_KINDS: dict[str, ReasonKindSpec] = {
     Reason.Kind.ORDER_SHIPPED: ReasonKindSpec(
+        badge="Shipped",
         urgency=25,
         topic=None,
         is_marketing=False,
@@ -69,6 +71,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Hi {{ first_name }}, your order is on its way! Tell me how everything fits when it arrives. – {{ associate }}",
     ),
     Reason.Kind.ALTERATION_READY: ReasonKindSpec(
+        badge="Alteration",
         urgency=30,
         topic=None,
         is_marketing=False,
@@ -77,6 +80,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Hi {{ first_name }}, your alteration is ready at {{ store }}. Come by whenever suits you, I'll have it waiting. – {{ associate }}",
     ),
     Reason.Kind.REPLENISHMENT: ReasonKindSpec(
+        badge="Running out",
         urgency=25,
         topic=Topic.REPLENISHMENT,
         is_marketing=True,
@@ -86,6 +90,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Hi {{ first_name }}, you may be running low on {{ product|default:'your favourite' }} soon. Shall I put one aside for you? – {{ associate }}",
     ),
     Reason.Kind.BIRTHDAY: ReasonKindSpec(
+        badge="Birthday",
         urgency=28,
         topic=Topic.OCCASIONS,
         is_marketing=True,
@@ -94,6 +99,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Happy birthday, {{ first_name }}! I hope you have a lovely day. – {{ associate }}",
     ),
     Reason.Kind.ANNIVERSARY: ReasonKindSpec(
+        badge="Anniversary",
         urgency=20,
         topic=Topic.OCCASIONS,
         is_marketing=True,
@@ -102,6 +108,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Hi {{ first_name }}, happy anniversary! Wishing you a wonderful celebration. – {{ associate }}",
     ),
     Reason.Kind.THANK_YOU: ReasonKindSpec(
+        badge="Thank-you",
         urgency=22,
         topic=None,
         is_marketing=True,
@@ -110,6 +117,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Hi {{ first_name }}, thank you for coming in. It was a pleasure helping you, enjoy your new pieces! – {{ associate }}",
     ),
     Reason.Kind.WELCOME: ReasonKindSpec(
+        badge="Welcome",
         urgency=24,
         topic=None,
         is_marketing=True,
@@ -118,6 +126,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Hi {{ first_name }}, welcome to {{ store }}! I'm {{ associate_first }}, here whenever you need anything. – {{ associate }}",
     ),
     Reason.Kind.SECOND_PURCHASE: ReasonKindSpec(
+        badge="2nd purchase",
         urgency=15,
         topic=None,
         is_marketing=True,
@@ -126,6 +135,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Hi {{ first_name }}, how are you enjoying your purchase? A few new pieces arrived that made me think of you. – {{ associate }}",
     ),
     Reason.Kind.DRIFTING: ReasonKindSpec(
+        badge="Drifting",
         urgency=20,
         topic=None,
         is_marketing=True,
@@ -134,6 +144,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Hi {{ first_name }}, it's been a while! We have some new arrivals I'd love to show you. – {{ associate }}",
     ),
     Reason.Kind.BACK_IN_STOCK: ReasonKindSpec(
+        badge="In stock",
         urgency=25,
         topic=Topic.BACK_IN_STOCK,
         is_marketing=True,
@@ -142,6 +153,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Hi {{ first_name }}, good news: {{ product|default:'your favourite' }} is back in your size. Shall I hold it for you? – {{ associate }}",
     ),
     Reason.Kind.NEW_ARRIVAL: ReasonKindSpec(
+        badge="New in",
         urgency=12,
         topic=Topic.NEW_ARRIVALS,
         is_marketing=True,
@@ -150,6 +162,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Hi {{ first_name }}, {{ product|default:'your favourite' }} just arrived and I thought of you right away. – {{ associate }}",
     ),
     Reason.Kind.APPOINTMENT_FOLLOW_UP: ReasonKindSpec(
+        badge="Follow-up",
         urgency=22,
         topic=None,
         is_marketing=False,
@@ -158,6 +171,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Hi {{ first_name }}, thank you for your visit. Here's a reminder of what we tried together. – {{ associate }}",
     ),
     Reason.Kind.MILESTONE: ReasonKindSpec(
+        badge="Milestone",
         urgency=18,
         topic=None,
         is_marketing=True,
@@ -166,6 +180,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Hi {{ first_name }}, thank you for being such a loyal client of {{ store }}. – {{ associate }}",
     ),
     Reason.Kind.SIGNED_UP: ReasonKindSpec(
+        badge="Sign-up",
         urgency=35,
         topic=None,
         is_marketing=True,
@@ -174,6 +189,7 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         draft="Hi {{ first_name }}, lovely to meet you today at {{ store }}! I'm {{ associate_first }}, here whenever you need anything. – {{ associate }}",
     ),
     Reason.Kind.CLIENT_REPLIED: ReasonKindSpec(
+        badge="Wrote back",
         urgency=35,
         topic=None,
         is_marketing=True,

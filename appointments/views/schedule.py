@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from clienteling.core.errors import ApplicationError
-from clienteling.core.http import HtmxHttpRequest, render_page
+from clienteling.core.http import HtmxHttpRequest, absolute_url, render_page
 from clienteling.core.qr import qr_svg
 from clienteling.stores.access import staff_or_404
 from clienteling.stores.models import StaffMember, Store
@@ -171,7 +170,8 @@ def agenda(request: HtmxHttpRequest) -> HttpResponse:
     # The store's public booking page, its link and QR code, for staff to show a client.
     # Drawn on full pages only: htmx swaps only the agenda region.
     booking_path = _optional_url("book", store.code)
-    booking_url = settings.SITE_URL.rstrip("/") + booking_path if booking_path else ""
+    # The link follows the host and port serving this page (the demo on any port).
+    booking_url = absolute_url(booking_path, request) if booking_path else ""
     if booking_url and (not request.htmx or request.htmx.history_restore_request):
         booking_qr = qr_svg(booking_url, label="QR code of the booking page")
     else:

@@ -130,6 +130,13 @@ class Reason(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.why}"
 
+    @property
+    def badge(self) -> str:
+        """The kind in a word or two (its spec's badge), for a row on a phone."""
+        from ..reason_kinds import reason_kind  # the registry imports the models
+
+        return reason_kind(self.kind).badge
+
 
 def contact_channel_choices() -> list[tuple[str, str]]:
     """How a contact happened: a message by a registered channel, a call, a visit."""

@@ -126,6 +126,16 @@ def test_online_requests_waiting_for_a_yes_head_the_agenda(client, stylist, try_
     assert "Waiting for a yes (1)" in body and "Ines Roy" in body
 
 
+def test_the_agenda_shows_the_stores_booking_page_and_its_qr_code(client, stylist):
+    body = login(client, stylist).get(reverse("appointments:agenda")).content.decode()
+    assert 'href="/book/nyc-soho/"' in body
+    assert 'aria-label="QR code of the booking page"' in body
+
+    # Day/week changes swap only the agenda: no QR code drawn for them.
+    partial = client.get(reverse("appointments:agenda"), HTTP_HX_REQUEST="true")
+    assert "QR code" not in partial.content.decode()
+
+
 def test_the_agenda_never_shows_another_stores_appointments(client, stylist, other_store, try_on):
     elsewhere = StaffMemberFactory(store=other_store, role="stylist")
     AppointmentFactory(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -55,7 +56,8 @@ def test_the_board_shows_every_room_with_status_occupant_pages_and_age(
     assert "1 waiting" in body and "oldest" in body
     assert "Room 4" in body and "Being cleaned" in body
     assert "Salon 1" not in body  # another store's room
-    assert 'aria-current="page">Rooms' in body
+    # The bottom bar marks Rooms as the current tab (an icon, then its label).
+    assert re.search(r'aria-current="page"><svg[^>]*>.*?</svg><span class="nav-label">Rooms<', body)
 
 
 def test_a_room_held_by_a_reservation_shows_reserved(client, associate, room):

@@ -64,7 +64,7 @@ def test_book_a_try_on_from_the_card_and_find_it_on_the_agenda(
         assert appointment.reservation.room.name == "Room 2"
         assert axe_violations(page) == []
 
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Appointments").click()
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Agenda").click()
         page.get_by_role("link", name="Next day").click()
         agenda = page.locator("#agenda")
         expect(agenda.get_by_role("link", name="14:00 – 15:00 Claire Dubois")).to_be_visible()

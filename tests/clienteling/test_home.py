@@ -188,3 +188,38 @@ def test_today_holds_back_clients_already_contacted_this_week(client, associate,
         occurred_at=timezone.now() - datetime.timedelta(days=1),
     )
     assert "First reason." not in client.get("/").content.decode()
+
+
+def test_today_groups_replies_before_reaching_out(client, associate, store):
+    from tests.factories import ReasonFactory
+
+    claire = CustomerFactory(first_name="Claire", home_store=store, assigned_associate=associate)
+    maya = CustomerFactory(first_name="Maya", home_store=store, assigned_associate=associate)
+    ReasonFactory(customer=claire, kind="thank_you", why="Spent $890 on Saturday.", score=90)
+    ReasonFactory(customer=maya, kind="client_replied", why="Maya wrote back.", score=40)
+    client.force_login(associate.user)
+
+    body = client.get("/").content.decode()
+
+    # A client waiting for an answer comes first, whatever the scores.
+    assert body.index('id="replies-heading"') < body.index("Maya wrote back.")
+    assert body.index("Maya wrote back.") < body.index('id="reasons-heading"')
+    assert body.index('id="reasons-heading"') < body.index("Spent $890 on Saturday.")
+    assert "Reply<" in body and "Reach out<" in body
+
+
+def test_more_lists_a_managers_pages_for_managers_only(client, associate, manager):
+    client.force_login(associate.user)
+    body = client.get("/more/").content.decode()
+    assert "My pages" in body and "Sign-up code" in body
+    assert "/performance/" not in body and "/admin/" not in body
+
+    client.force_login(manager.user)
+    body = client.get("/more/").content.decode()
+    assert "/performance/" in body and "/rooms/metrics/" in body and "/admin/" in body
+
+
+def test_more_redirects_anonymous_users_and_refuses_post(client, associate):
+    assert client.get("/more/")["Location"].startswith("/login/")
+    client.force_login(associate.user)
+    assert client.post("/more/").status_code == 405

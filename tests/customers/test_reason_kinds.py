@@ -46,6 +46,8 @@ def test_spec_is_complete(kind):
     assert isinstance(spec, ReasonKindSpec)
     # The score is value (40) + urgency + likelihood (25), at most 100.
     assert type(spec.urgency) is int and 0 < spec.urgency <= 35
+    # A badge reads whole on a phone row: a word or two.
+    assert spec.badge.strip() and len(spec.badge) <= 14
     assert spec.topic is None or spec.topic in Topic.values
     assert type(spec.is_marketing) is bool
     assert type(spec.client_initiated) is bool
