@@ -54,7 +54,7 @@ test: install node_modules/.installed
 # BENCH_ARGS="--customers 1000000" for the large run. It never fails on speed.
 bench: install
 	DEBUG=false SECRET_KEY=bench-only-secret-key-never-used-outside-loopback-0123456789 \
-	ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false \
+	ALLOWED_HOSTS=127.0.0.1,localhost SITE_URL=http://127.0.0.1 SECURE_SSL_REDIRECT=false \
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/clienteling_bench} \
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/14 CACHE_URL=redis://127.0.0.1:6379/12 \
 	$(BIN)/python manage.py bench $(BENCH_ARGS)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import segno
-from django.conf import settings
 from django.contrib import admin
 from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
 from django.http import HttpRequest
@@ -11,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from clienteling.core.http import LinkRootAdminMixin, row_link
 from clienteling.stores.scoping import (
     ReadOnlyAdminMixin,
     StoreScopedAdmin,
@@ -39,11 +39,11 @@ from .models import (
     WorkingHours,
 )
 from .templatetags.rooms import duration
-from .views.calendar_feed import calendar_feed_url
 
 
 def tablet_url(room: Room) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("room-tablet", args=[room.tablet_token])
+    """The room tablet's link, on the host serving the admin page (`LinkRootAdminMixin`)."""
+    return row_link(room, reverse("room-tablet", args=[room.tablet_token]))
 
 
 def tablet_qr(room: Room, *, scale: int = 4) -> SafeString:
@@ -55,7 +55,7 @@ def tablet_qr(room: Room, *, scale: int = 4) -> SafeString:
 
 
 @admin.register(Room)
-class RoomAdmin(StoreScopedAdmin):
+class RoomAdmin(LinkRootAdminMixin, StoreScopedAdmin):
     store_path = "store"
     list_display = ["name", "store", "position", "status", "is_active", "tablet_link"]
     list_filter = ["store", "status", "is_active"]
@@ -429,8 +429,12 @@ class StylingEnrollmentAdmin(StoreScopedAdmin):
 # --- Stylists' calendar feeds ---------------------------------------------------------------
 
 
+def _feed_url(feed: CalendarFeed) -> str:
+    return row_link(feed, reverse("calendar-feed", args=[feed.token]))
+
+
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(StoreScopedAdmin):
+class CalendarFeedAdmin(LinkRootAdminMixin, StoreScopedAdmin):
     store_path = "stylist__store"
     """Each stylist's private calendar address. Rotate it when a phone is lost or a stylist
     leaves: the old address stops working at once."""
@@ -454,13 +458,13 @@ class CalendarFeedAdmin(StoreScopedAdmin):
 
     @admin.display(description="feed")
     def feed_link(self, obj: CalendarFeed) -> str:
-        return format_html('<a href="{}">.ics</a>', calendar_feed_url(obj))
+        return format_html('<a href="{}">.ics</a>', _feed_url(obj))
 
     @admin.display(description="feed address (the stylist subscribes to it on their phone)")
     def feed_address(self, obj: CalendarFeed) -> str:
         if not obj.pk:
             return "Save the feed first."
-        url = calendar_feed_url(obj)
+        url = _feed_url(obj)
         return format_html('<a href="{}">{}</a>', url, url)
 
     @admin.action(description="Rotate the feed address (the old one stops working at once)")

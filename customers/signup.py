@@ -7,19 +7,18 @@ It never says whether the person was already a client.
 
 from __future__ import annotations
 
-import segno
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from clienteling.core.http import absolute_url
+from clienteling.core.qr import qr_svg
 from clienteling.stores.access import staff_or_404
 from clienteling.stores.models import StaffMember, Store
 
@@ -37,12 +36,6 @@ def signup_path(store: Store, associate: StaffMember | None = None) -> str:
     if associate is not None:
         path += "?" + "from=" + signing.dumps(associate.pk, salt=ASSOCIATE_SALT)
     return path
-
-
-def qr_svg(url: str) -> SafeString:
-    """An inline SVG QR code (segno's output is generated markup, not user input)."""
-    svg = segno.make(url, error="m").svg_inline(scale=6, dark="#1b1f2a", light="#ffffff")
-    return mark_safe(svg.replace("<svg ", '<svg role="img" aria-label="QR code to sign up" ', 1))  # noqa: S308
 
 
 class SignupForm(ContactConsentForm):
@@ -114,7 +107,9 @@ def signup_thanks(request: HttpRequest, token: str) -> HttpResponse:
 def signup_qr(request: HttpRequest) -> HttpResponse:
     """The associate's own sign-up QR code, to show a client at the counter."""
     staff = staff_or_404(request, message="Only staff of a store have a sign-up code.")
-    url = settings.SITE_URL.rstrip("/") + signup_path(staff.store, staff)
+    url = absolute_url(signup_path(staff.store, staff), request)
     return render(
-        request, "customers/signup_qr.html", {"store": staff.store, "qr": qr_svg(url), "url": url}
+        request,
+        "customers/signup_qr.html",
+        {"store": staff.store, "qr": qr_svg(url, label="QR code to sign up"), "url": url},
     )

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from clienteling.catalog.models import Product
 from clienteling.core.errors import ApplicationError
+from clienteling.core.http import absolute_url
 from clienteling.stores.models import StaffMember, Store
 from customers.models import Customer
 from customers.services import message_queue, message_wording, messages_withdraw
@@ -245,9 +246,7 @@ def local_label(moment: datetime.datetime, store: Store) -> str:
 
 def manage_url(appointment: Appointment) -> str:
     """The client's own link: see, move or cancel the appointment without signing in."""
-    return settings.SITE_URL.rstrip("/") + reverse(
-        "appointment-manage", args=[appointment.manage_token]
-    )
+    return absolute_url(reverse("appointment-manage", args=[appointment.manage_token]))
 
 
 DEFAULT_WORDS = {
@@ -363,6 +362,69 @@ def _lock_stylist(stylist: StaffMember) -> None:
 
 
 TAKEN = "That time has just been taken. Choose another time."
+CLIENT_BUSY_ONLINE = (
+    "You already have an appointment at that time. Choose another time, or call the store "
+    "if you want both at once."
+)
+# On the public page anyone may type a client's email: what they hear must not tell them
+# that this client has an appointment then, so it is the words of a slot taken meanwhile.
+CLIENT_BUSY_UNPROVEN = "Sorry, that time is no longer free. Choose another time."
+
+
+def _lock_client(customer: Customer) -> None:
+    """Serialise bookings of one client, whichever stylists they are with.
+
+    Taken after the stylist's lock, always in that order. FOR NO KEY UPDATE: it does not
+    wait for rows being inserted that point at the client (the public page records a
+    consent before it books), which would otherwise deadlock against a staff booking.
+    """
+    Customer.objects.select_for_update(no_key=True).filter(pk=customer.pk).values_list("pk").first()
+
+
+def _refuse_client_overlap(
+    customer: Customer | None,
+    *,
+    store: Store,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+    online: bool,
+    moving: Appointment | None = None,
+) -> None:
+    # `online` with `moving`: the client, known by their appointment's secret link;
+    # `online` alone: whoever filled in the public page.
+    """Refuse a time the client is already expected elsewhere (any stylist, any store).
+
+    Called inside the booking's transaction, after `_lock_client`. Staff hear which
+    appointment is in the way; a client booking online, whose identity is only the email
+    or phone they typed, hears no one else's details. No database constraint backs this:
+    two services at once (hair and nails) are a real, intended booking.
+    """
+    if customer is None:
+        return
+    others = (
+        Appointment.objects.filter(
+            customer=customer,
+            status__in=Appointment.EXPECTED_STATUSES,
+            starts_at__lt=ends_at,
+            ends_at__gt=starts_at,
+        )
+        .select_related("stylist__user", "store", "kind")
+        .order_by("starts_at", "pk")
+    )
+    if moving is not None:
+        others = others.exclude(pk=moving.pk)
+    other = others.first()
+    if other is None:
+        return
+    if online:
+        raise ApplicationError(CLIENT_BUSY_ONLINE if moving is not None else CLIENT_BUSY_UNPROVEN)
+    where = "" if other.store_id == store.pk else f" at {other.store.name}"
+    raise ApplicationError(
+        f"{customer.first_name or 'This client'} already has an appointment then: "
+        f"{other.kind.name} {local_label(other.starts_at, store)} with "
+        f"{other.stylist.display_name}{where}. Choose another time.",
+        field="starts_at",
+    )
 
 
 def _video_link(appointment: Appointment, given: str) -> str:
@@ -396,13 +458,17 @@ def appointment_book(
     notes: str = "",
     address: str = "",
     video_link: str = "",
+    allow_overlap_for_client: bool = False,
     now: datetime.datetime | None = None,
 ) -> Appointment:
     """Book a client with a stylist at a free slot; reserve the room and stage the items.
 
     Online bookings (the client's own) respect the kind's notice and wait for approval
     when the kind asks for it. Everything happens in one transaction: a room that is not
-    free, or a slot taken a moment ago, leaves nothing behind. Raises ApplicationError.
+    free, or a slot taken a moment ago, leaves nothing behind. A time the client is
+    already expected elsewhere (another stylist, another store) is refused unless
+    `allow_overlap_for_client` says it is meant (two services at once). Raises
+    ApplicationError.
     """
     now = now or timezone.now()
     store = stylist.store
@@ -431,6 +497,11 @@ def appointment_book(
             stylist_ids=[stylist.pk], starts_at=held_from, ends_at=held_until
         ).exists():
             raise ApplicationError(TAKEN, field="slot")
+        _lock_client(customer)
+        if not allow_overlap_for_client:
+            _refuse_client_overlap(
+                customer, store=store, starts_at=slot.starts_at, ends_at=slot.ends_at, online=online
+            )
         appointment = Appointment(
             store=store,
             customer=customer,
@@ -507,10 +578,12 @@ def appointment_reschedule(
     stylist: StaffMember | None = None,
     by: StaffMember | None = None,
     by_client: bool = False,
+    allow_overlap_for_client: bool = False,
     now: datetime.datetime | None = None,
 ) -> Appointment:
     """Move an expected appointment to another free slot (and stylist); the room moves
-    with it. Old reminders are withdrawn; the client hears the new time."""
+    with it. Old reminders are withdrawn; the client hears the new time. A time the
+    client is expected at another appointment is refused, as in `appointment_book`."""
     now = now or timezone.now()
     stylist = stylist or appointment.stylist
     if appointment.status not in (
@@ -543,6 +616,8 @@ def appointment_reschedule(
         )
     with transaction.atomic():
         _lock_stylist(stylist)
+        if appointment.customer is not None:
+            _lock_client(appointment.customer)  # before the appointment row, as bookings do
         locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
         if locked.status != appointment.status or locked.revision != appointment.revision:
             raise ApplicationError("Someone changed this appointment meanwhile: look again.")
@@ -555,6 +630,15 @@ def appointment_reschedule(
             .exists()
         ):
             raise ApplicationError(TAKEN, field="slot")
+        if not allow_overlap_for_client:
+            _refuse_client_overlap(
+                appointment.customer,
+                store=appointment.store,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                online=by_client,
+                moving=appointment,
+            )
         _withdraw_pending(appointment, "The appointment was moved to another time.")
         old_reservation = appointment.reservation
         appointment.stylist = stylist

@@ -21,6 +21,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from clienteling.core.http import absolute_url
+
 from ..models import Appointment, AppointmentKind, CalendarFeed
 from .booking import store_address
 
@@ -35,8 +37,8 @@ STATUS = {
 }
 
 
-def calendar_feed_url(feed: CalendarFeed) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("calendar-feed", args=[feed.token])
+def calendar_feed_url(feed: CalendarFeed, request: HttpRequest | None = None) -> str:
+    return absolute_url(reverse("calendar-feed", args=[feed.token]), request)
 
 
 def _site_host() -> str:
@@ -44,12 +46,12 @@ def _site_host() -> str:
     return urlsplit(settings.SITE_URL).hostname or "clienteling"
 
 
-def _staff_url(appointment: Appointment) -> str:
+def _staff_url(appointment: Appointment, request: HttpRequest | None) -> str:
     try:
         path = reverse("appointments:appointment", args=[appointment.pk])
     except NoReverseMatch:
         return ""
-    return settings.SITE_URL.rstrip("/") + path
+    return absolute_url(path, request)
 
 
 def client_label(appointment: Appointment) -> str:
@@ -71,7 +73,13 @@ def location(appointment: Appointment) -> str:
     return f"{appointment.store.name}, {address}" if address else appointment.store.name
 
 
-def appointment_event(appointment: Appointment, *, host: str, now: datetime.datetime):
+def appointment_event(
+    appointment: Appointment,
+    *,
+    host: str,
+    now: datetime.datetime,
+    request: HttpRequest | None = None,
+):
     return icalendar.Event.new(
         uid=f"appointment-{appointment.pk}@{host}",
         sequence=appointment.revision,
@@ -82,12 +90,15 @@ def appointment_event(appointment: Appointment, *, host: str, now: datetime.date
         summary=f"{appointment.kind.name} · {client_label(appointment)}",
         location=location(appointment),
         status=STATUS.get(appointment.status, "CONFIRMED"),
-        url=_staff_url(appointment) or None,
+        url=_staff_url(appointment, request) or None,
     )
 
 
 def feed_calendar(
-    feed: CalendarFeed, *, now: datetime.datetime | None = None
+    feed: CalendarFeed,
+    *,
+    now: datetime.datetime | None = None,
+    request: HttpRequest | None = None,
 ) -> icalendar.Calendar:
     """The stylist's appointments from 30 days ago to 180 days ahead (one query)."""
     now = (now or timezone.now()).astimezone(datetime.UTC).replace(microsecond=0)
@@ -106,7 +117,8 @@ def feed_calendar(
         uid=f"calendar-feed-{feed.pk}@{host}",  # stable: the same calendar at every fetch
         name=f"Appointments · {stylist.store.name}",
         subcomponents=[
-            appointment_event(appointment, host=host, now=now) for appointment in appointments
+            appointment_event(appointment, host=host, now=now, request=request)
+            for appointment in appointments
         ],
     )
     return calendar
@@ -120,7 +132,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         stylist__user__is_active=True,
     )
     response = HttpResponse(
-        feed_calendar(feed).to_ical(), content_type="text/calendar; charset=utf-8"
+        feed_calendar(feed, request=request).to_ical(), content_type="text/calendar; charset=utf-8"
     )
     response["Cache-Control"] = "private, max-age=300"
     response["X-Robots-Tag"] = "noindex"

@@ -34,6 +34,7 @@ def bench_environment(*, database_url: str, var_dir: Path) -> dict[str, str]:
         DEBUG="false",
         SECRET_KEY=BENCH_SECRET_KEY,
         ALLOWED_HOSTS="127.0.0.1,localhost",
+        SITE_URL="http://127.0.0.1",
         DATABASE_URL=database_url,
         DB_CONN_MAX_AGE="60",
         CELERY_BROKER_URL=BENCH_BROKER_URL,

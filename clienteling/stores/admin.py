@@ -1,5 +1,4 @@
 import segno
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -7,6 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+
+from clienteling.core.http import LinkRootAdminMixin, row_link
 
 from .models import RefusedAccess, SecurityAlert, StaffMember, Store
 from .scoping import ReadOnlyAdminMixin, StoreScopedAdmin
@@ -23,7 +24,7 @@ class StaffInline(admin.TabularInline):
 
 
 @admin.register(Store)
-class StoreAdmin(StoreScopedAdmin):
+class StoreAdmin(LinkRootAdminMixin, StoreScopedAdmin):
     store_path = "pk"
     list_display = ["name", "code", "city", "time_zone", "is_active"]
     list_filter = ["is_active", "country"]
@@ -38,7 +39,7 @@ class StoreAdmin(StoreScopedAdmin):
         if not obj.pk:
             return "Save the store first."
         # The sign-up page lives in customers/, above this layer: looked up by URL name.
-        url = settings.SITE_URL.rstrip("/") + reverse("signup", args=[obj.signup_token])
+        url = row_link(obj, reverse("signup", args=[obj.signup_token]))
         svg = segno.make(url, error="m").svg_inline(scale=4)
         return format_html('<div>{}</div><p><a href="{}">{}</a></p>', mark_safe(svg), url, url)  # noqa: S308
 

@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "k7#Qz!v9rXp2@Lm4Tn8&Wd6*Yb1^Hc3%Js5(Gf0)Ea-Ru+Ok=Iy_Ux",
     "ALLOWED_HOSTS": "clienteling.example.com",
+    "SITE_URL": "https://clienteling.example.com",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/clienteling",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15",
     "CACHE_URL": "redis://127.0.0.1:6379/13",
@@ -48,7 +49,7 @@ def test_check_deploy_with_production_settings_has_no_warning():
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"]
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "SITE_URL", "DATABASE_URL", "CELERY_BROKER_URL"]
 )
 def test_missing_required_variable_with_debug_off_stops_with_a_clear_message(missing):
     env = {**PRODUCTION_ENV, missing: ""}
