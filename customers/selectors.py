@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 from django.conf import settings
@@ -96,7 +98,7 @@ def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Custome
     - Anything else is a name. On PostgreSQL, the trigram word-similarity operator finds
       "Claire Dubios" for "Claire Dubois", ranked by similarity; both it and the plain
       substring match are served by the trigram index on `search_name`. On SQLite (the
-      demo) every word must appear in the name.
+      demo, no pg_trgm) typos are forgiven too, in Python: see `_search_name_sqlite`.
     """
     text = " ".join(text.split())
     if not text:
@@ -121,9 +123,68 @@ def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Custome
             .annotate(rank=TrigramWordSimilarity(lowered, "search_name"))
             .order_by("-rank", "last_name", "first_name", "pk")
         )
-    for word in lowered.split():
-        queryset = queryset.filter(search_name__contains=word)
-    return queryset
+    return _search_name_sqlite(queryset, lowered)
+
+
+# SQLite name search: rows read to rank in Python, and matches kept (a search, not a list).
+SQLITE_SEARCH_CANDIDATES = 2000
+SQLITE_SEARCH_RESULTS = 200
+# How close a typed word must be to a word of the name (difflib's ratio, 0 to 1):
+# "dubios"/"dubois" 0.83, "clare"/"claire" 0.91, "dupont"/"dubois" 0.5.
+NAME_WORD_SIMILARITY = 0.75
+NAME_WORD_BREAKS = re.compile(r"[\s\-']+")
+
+
+def _search_name_sqlite(queryset: QuerySet[Customer], lowered: str) -> QuerySet[Customer]:
+    """Name search without pg_trgm: narrow in SQL, rank in Python, capped.
+
+    Candidates are the names holding every typed word (the exact matches), or with, for
+    each typed word, a word starting with its first letter (a typo is rarely the first
+    letter): at most SQLITE_SEARCH_CANDIDATES of them, exact matches first, read as
+    (id, name) pairs. `names_ranked` keeps and orders them; the result is still a queryset.
+    """
+    words = lowered.split()
+    every_word = Q()
+    same_initials = Q()
+    for word in words:
+        every_word &= Q(search_name__contains=word)
+        same_initials &= Q(search_name__startswith=word[0]) | Q(search_name__contains=f" {word[0]}")
+    candidates = (
+        queryset.filter(every_word | same_initials)
+        # The exact matches first, so that the cap never drops one.
+        .alias(exact=Case(When(every_word, then=Value(0)), default=Value(1)))
+        .order_by("exact", "last_name", "first_name", "pk")
+        .values_list("pk", "search_name")
+    )
+    ids = names_ranked(words, candidates[:SQLITE_SEARCH_CANDIDATES])[:SQLITE_SEARCH_RESULTS]
+    if not ids:
+        return queryset.none()
+    position = Case(*(When(pk=pk, then=Value(index)) for index, pk in enumerate(ids)))
+    return queryset.filter(pk__in=ids).order_by(position)
+
+
+def _word_similarity(typed: str, name_words: list[str]) -> float:
+    """1 when the typed word is inside a word of the name ("dub", "ois"), else the best
+    difflib ratio against one of them."""
+    if any(typed in word for word in name_words):
+        return 1.0
+    return max((SequenceMatcher(None, typed, word).ratio() for word in name_words), default=0)
+
+
+def names_ranked(words: list[str], candidates: Iterable[tuple[int, str]]) -> list[int]:
+    """The ids of the names matching every typed word, best first.
+
+    A typed word matches a name when it is inside one of the name's words or close to one
+    (NAME_WORD_SIMILARITY); a name ranks by the mean of its words' scores, ties keeping
+    the candidates' order. Pure, so tested without a database.
+    """
+    scored = []
+    for pk, name in candidates:
+        name_words = NAME_WORD_BREAKS.split(name)  # "dubois-leroy": two words
+        scores = [_word_similarity(word, name_words) for word in words]
+        if scores and min(scores) >= NAME_WORD_SIMILARITY:
+            scored.append((-sum(scores) / len(scores), len(scored), pk))
+    return [pk for _, _, pk in sorted(scored)]
 
 
 @dataclass(frozen=True)

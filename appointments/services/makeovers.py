@@ -36,6 +36,7 @@ from PIL import Image, ImageOps
 
 from clienteling.catalog.models import Product
 from clienteling.core.errors import ApplicationError
+from clienteling.core.http import absolute_url
 from clienteling.stores.models import StaffMember
 from customers.selectors import reasons_source_keys
 from customers.services import message_queue, message_wording, replenishment_from_use
@@ -534,7 +535,8 @@ class SentLink:
 
 
 def share_url(token: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("makeover-page", args=[token])
+    # Sent to the client in a message: on SITE_URL, never a request's host.
+    return absolute_url(reverse("makeover-page", args=[token]))
 
 
 def _share_words(session: MakeoverSession, url: str) -> str:

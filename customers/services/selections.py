@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import secrets
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from clienteling.catalog.models import Product
 from clienteling.core.errors import ApplicationError
+from clienteling.core.http import absolute_url
 
 from ..models import Contact, Customer, Reason, Selection, SelectionItem
 from .contacts import contact_log
@@ -28,7 +28,8 @@ DEFAULT_WORDS = "Hi {{ first_name }}, I picked a few pieces for you.\n\n{{ link 
 
 
 def selection_url(selection: Selection) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("selection", args=[selection.token])
+    # Sent to the client in a message: on SITE_URL, never a request's host.
+    return absolute_url(reverse("selection", args=[selection.token]))
 
 
 @transaction.atomic
