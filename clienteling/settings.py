@@ -6,12 +6,14 @@ value (Docker and Kubernetes secrets), thanks to django-environ's FileAwareEnv.
 
 Development-friendly defaults (a SQLite file, a broker that needs no server, a
 throwaway secret key) apply only when DEBUG is on. With DEBUG off, a missing
-SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL or CELERY_BROKER_URL stops the start.
+SECRET_KEY, ALLOWED_HOSTS, SITE_URL, DATABASE_URL or CELERY_BROKER_URL stops the start.
 """
 
 from __future__ import annotations
 
 import datetime
+import os
+import secrets
 from pathlib import Path
 
 import environ
@@ -45,7 +47,11 @@ ALLOWED_HOSTS = env.list(
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The address links start with. Required with DEBUG off: messages the worker sends carry
+# links and have no request to read a host from. Empty in development: links shown on a
+# page follow the host and port serving it (`PORT=8080 make demo`), and the worker falls
+# back to 127.0.0.1:8000 (clienteling.core.http.site_root).
+SITE_URL = _required("SITE_URL", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -69,6 +75,7 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "anymail",
     # Bottom layer: stores and staff, catalog, message transports.
     "clienteling.stores",
     "clienteling.catalog",
@@ -452,7 +459,35 @@ globals().update(
         if value not in (None, "")
     }
 )
+# EMAIL_PROVIDER sends through an ESP with django-anymail instead of EMAIL_URL's backend:
+# its anymail name ("postmark", "mailgun", "amazon_ses", "brevo"...) or a backend's dotted
+# path. Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"]: the ESP's key
+# (ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_MAILGUN_API_KEY...) and ANYMAIL_WEBHOOK_SECRET,
+# the "user:password" the ESP's tracking and inbound webhooks must send (basic auth).
+EMAIL_PROVIDER = env.str("EMAIL_PROVIDER", default="")
+if EMAIL_PROVIDER:
+    EMAIL_BACKEND = (
+        EMAIL_PROVIDER
+        if "." in EMAIL_PROVIDER
+        else f"anymail.backends.{EMAIL_PROVIDER}.EmailBackend"
+    )
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): env.str(name)
+    for name in sorted({key.removesuffix("_FILE") for key in os.environ})
+    if name.startswith("ANYMAIL_")
+}
+if not ANYMAIL.get("WEBHOOK_SECRET"):
+    if EMAIL_PROVIDER and not DEBUG:
+        raise ImproperlyConfigured("ANYMAIL_WEBHOOK_SECRET must be set with EMAIL_PROVIDER.")
+    # No provider calls the webhooks (/hooks/anymail/): closed to everyone, with a secret
+    # nobody knows (anymail would otherwise accept any post), or a known one in development.
+    ANYMAIL["WEBHOOK_SECRET"] = (
+        "dev:dev-only-webhook-secret" if DEBUG else secrets.token_urlsafe(32)
+    )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clienteling <hello@example.com>")
+# Reply-To of every email: the ESP's inbound address, so clients' answers come back
+# through its inbound webhook into their conversation. Empty: replies go to the sender.
+EMAIL_REPLY_TO = env.str("EMAIL_REPLY_TO", default="")
 # SMS_TRANSPORT is a dotted path to a class in clienteling.channels (console or file
 # for development and tests; a provider transport in production).
 SMS_TRANSPORT = env.str("SMS_TRANSPORT", default="clienteling.channels.sms.ConsoleSmsTransport")
@@ -480,6 +515,21 @@ SMS_WEBHOOK_SECRET = env.str(
 EMAIL_WEBHOOK_SECRET = env.str(
     "EMAIL_WEBHOOK_SECRET", default="dev-only-webhook-secret" if DEBUG else ""
 )
+# Twilio (SMS_TRANSPORT=clienteling.channels.twilio.TwilioSmsTransport). Each store sends
+# from its Messaging Service or its own number, else TWILIO_DEFAULT_FROM. The auth token
+# also verifies Twilio's webhooks (/hooks/twilio/sms/ and /hooks/twilio/status/).
+# TWILIO_API_BASE_URL only points the client at a fake in tests; leave it empty.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_DEFAULT_FROM = env.str("TWILIO_DEFAULT_FROM", default="")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# Undelivered texts whose error says the number itself is bad (30003, 30005, 30006,
+# 21211...) before the number is treated as bounced.
+SMS_BAD_NUMBER_FAILURES = env.int("SMS_BAD_NUMBER_FAILURES", default=2)
+# Salt of the hashed addresses that opted out (STOP, spam complaints). Empty: derived
+# from SECRET_KEY; set it in production, or rotating SECRET_KEY forgets every opt-out.
+SUPPRESSION_SALT = env.str("SUPPRESSION_SALT", default="")
 # The performance page credits an associate with a client's order placed within this
 # many days after their last contact with the client (a logged contact or a message).
 ATTRIBUTION_WINDOW_DAYS = env.int("ATTRIBUTION_WINDOW_DAYS", default=14)

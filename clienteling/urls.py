@@ -88,7 +88,13 @@ urlpatterns = [
         name="makeover-page-media-thumb",
     ),
     path("hooks/sms/", hooks.sms_webhook, name="sms-webhook"),
+    # Twilio: texts from clients, and the delivery status of ours (signed by Twilio).
+    path("hooks/twilio/sms/", hooks.twilio_sms_webhook, name="twilio-sms"),
+    path("hooks/twilio/status/", hooks.twilio_status_webhook, name="twilio-status"),
     path("hooks/email/", hooks.email_webhook, name="email-webhook"),
+    # The email provider's tracking and inbound webhooks (django-anymail's views, basic
+    # auth from ANYMAIL_WEBHOOK_SECRET), e.g. /hooks/anymail/postmark/tracking/.
+    path("hooks/anymail/", include("anymail.urls")),
     path("unsubscribe/<str:token>/", hooks.unsubscribe, name="unsubscribe"),
     path("livez/", views.livez, name="livez"),
     path("healthz/", views.healthz, name="healthz"),

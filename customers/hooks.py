@@ -1,4 +1,5 @@
-"""Public endpoints that providers and email clients call: SMS webhooks and unsubscribes."""
+"""Public endpoints that providers and email clients call: SMS webhooks (a generic
+provider's and Twilio's) and unsubscribes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clienteling.channels import twilio as twilio_channel
 from clienteling.core.errors import ApplicationError
 
 from .models import Customer, Source
@@ -59,6 +61,67 @@ def sms_webhook(request: HttpRequest) -> HttpResponse:
     except ApplicationError as error:
         return JsonResponse(error.as_dict(), status=400)
     return JsonResponse(result)
+
+
+def _twilio_url(request: HttpRequest) -> str:
+    """The public URL Twilio called (what it signed): SITE_URL and the path behind a proxy."""
+    if settings.SITE_URL:
+        return settings.SITE_URL.rstrip("/") + request.get_full_path()
+    return request.build_absolute_uri()
+
+
+def _twilio_signed(request: HttpRequest) -> bool:
+    return twilio_channel.signature_valid(
+        _twilio_url(request), request.POST, request.headers.get("X-Twilio-Signature", "")
+    )
+
+
+@csrf_exempt  # Twilio calls it; its X-Twilio-Signature is what proves who sent it
+@require_POST
+def twilio_sms_webhook(request: HttpRequest) -> HttpResponse:
+    """A text from a client through Twilio: keywords (STOP...) and replies.
+
+    Answers with TwiML: empty, or the keyword's confirmation sent back to the client.
+    Twilio retries a webhook that failed: the same MessageSid is handled once.
+    """
+    if not _twilio_signed(request):
+        return HttpResponse("Bad or missing signature.", status=403, content_type="text/plain")
+    sender = request.POST.get("From", "")
+    if not sender:
+        return HttpResponse("From is required.", status=400, content_type="text/plain")
+    received = outreach.sms_received(
+        from_number=sender,
+        body=request.POST.get("Body", ""),
+        to_number=request.POST.get("To", ""),
+        messaging_service_sid=request.POST.get("MessagingServiceSid", ""),
+        provider_id=request.POST.get("MessageSid") or request.POST.get("SmsSid", ""),
+    )
+    return HttpResponse(twilio_channel.twiml(received.reply), content_type="text/xml")
+
+
+@csrf_exempt  # Twilio calls it; its X-Twilio-Signature is what proves who sent it
+@require_POST
+def twilio_status_webhook(request: HttpRequest) -> HttpResponse:
+    """Twilio's status callback for one of our texts: delivered, or not and why.
+
+    Intermediate statuses (queued, sent...) change nothing; a failure records the error's
+    plain words, and failures whose code says the number is bad count towards bouncing it.
+    """
+    if not _twilio_signed(request):
+        return HttpResponse("Bad or missing signature.", status=403, content_type="text/plain")
+    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid", "")
+    status = request.POST.get("MessageStatus") or request.POST.get("SmsStatus", "")
+    if sid and status == "delivered":
+        outreach.message_delivery_update(provider_id=sid, status="delivered")
+    elif sid and status in ("failed", "undelivered"):
+        code = request.POST.get("ErrorCode", "")
+        outreach.message_delivery_update(
+            provider_id=sid,
+            status=status,
+            reason=twilio_channel.error_reason(code, status),
+            bad_address=code in twilio_channel.BAD_NUMBER_ERROR_CODES,
+        )
+    return HttpResponse(status=204)
 
 
 @csrf_exempt  # the email provider's inbound parse calls it; the HMAC signature proves it

@@ -12,6 +12,7 @@ from __future__ import annotations
 from .base import (
     OutgoingMessage,
     PermanentTransportError,
+    Sender,
     SendResult,
     TransientTransportError,
     Transport,
@@ -33,6 +34,7 @@ __all__ = [
     "OutgoingMessage",
     "PermanentTransportError",
     "SendResult",
+    "Sender",
     "TransientTransportError",
     "Transport",
     "UnknownChannelError",

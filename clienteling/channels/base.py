@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from clienteling.stores.models import Store
 
 
 class TransientTransportError(Exception):
@@ -13,6 +16,36 @@ class PermanentTransportError(Exception):
 
 
 @dataclass(frozen=True)
+class Sender:
+    """Who a message comes from: the client's store, in its own name. An empty field means
+    the project's default (DEFAULT_FROM_EMAIL, the provider's default number...)."""
+
+    store_name: str = ""
+    store_phone: str = ""
+    email_name: str = ""
+    email_address: str = ""
+    logo_url: str = ""
+    sms_from: str = ""
+    messaging_service_sid: str = ""
+    whatsapp_from: str = ""
+
+    @classmethod
+    def for_store(cls, store: Store | None, *, logo_url: str = "") -> Sender:
+        if store is None:
+            return cls()
+        return cls(
+            store_name=store.name,
+            store_phone=store.phone,
+            email_name=store.email_from_name or store.name,
+            email_address=store.email_from_address,
+            logo_url=logo_url,
+            sms_from=store.sms_from_number,
+            messaging_service_sid=store.twilio_messaging_service_sid,
+            whatsapp_from=store.whatsapp_from_number,
+        )
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     to: str
     body: str
@@ -20,6 +53,15 @@ class OutgoingMessage:
     # A key unique to this message; providers that support it use it to drop duplicates.
     dedupe_key: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    sender: Sender = field(default_factory=Sender)
+    # Our own reference for the message (its id): status callbacks and reconciliation
+    # after a crash find it by this where the provider keeps it.
+    reference: str = ""
+    # The one-click unsubscribe link, for channels that carry one (email).
+    unsubscribe_url: str = ""
+    # What the message is for (a reason kind, or "personal"): providers that tag messages
+    # (an email provider's tags) file it under this.
+    purpose: str = ""
 
 
 @dataclass(frozen=True)

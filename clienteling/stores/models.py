@@ -38,6 +38,32 @@ class Store(models.Model):
     # in the client's local time; empty means the legal window.
     sms_window_start = models.TimeField(null=True, blank=True)
     sms_window_end = models.TimeField(null=True, blank=True)
+    # Who the store's messages come from. Empty: the project's defaults (DEFAULT_FROM_EMAIL,
+    # TWILIO_DEFAULT_FROM...), so a new store can send on day one.
+    email_from_name = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Shown as the sender of emails; empty: the store's name.",
+    )
+    email_from_address = models.EmailField(
+        blank=True, help_text="An address of a domain verified with the email provider."
+    )
+    logo = models.ImageField(
+        upload_to="stores/logos/", blank=True, help_text="Shown at the top of the store's emails."
+    )
+    sms_from_number = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="The store's business number for texts (E.164, e.g. +12125550123).",
+    )
+    twilio_messaging_service_sid = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="A Twilio Messaging Service (MG…): used instead of the number.",
+    )
+    whatsapp_from_number = models.CharField(
+        max_length=32, blank=True, help_text="The store's WhatsApp sender number (E.164)."
+    )
     # The secret in the store's self sign-up link and QR code; rotating it retires old prints.
     signup_token = models.CharField(
         max_length=32, unique=True, default=new_signup_token, editable=False

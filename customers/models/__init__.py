@@ -26,6 +26,7 @@ from .orders import EngagementEvent, Order, OrderLine, OrderQuerySet
 from .outreach import (
     AutomationRule,
     Bounce,
+    InboundMessage,
     Message,
     MessageQuerySet,
     MessageTemplate,
@@ -33,6 +34,7 @@ from .outreach import (
     Selection,
     SelectionItem,
     SelectionQuerySet,
+    Suppression,
 )
 from .relationship import (
     Contact,
@@ -56,6 +58,7 @@ __all__ = [
     "Customer",
     "CustomerQuerySet",
     "EngagementEvent",
+    "InboundMessage",
     "Message",
     "MessageQuerySet",
     "MessageTemplate",
@@ -74,6 +77,7 @@ __all__ = [
     "SelectionQuerySet",
     "Size",
     "Source",
+    "Suppression",
     "Topic",
     "UnsentChannel",
     "consent_channel_choices",

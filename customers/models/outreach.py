@@ -172,6 +172,9 @@ class Message(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     provider_id = models.CharField(max_length=100, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+    # The provider said the address itself is at fault (a dead or invalid number), not
+    # the carrier or the content: enough of these and the address is bounced.
+    bad_address = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -199,6 +202,12 @@ class Message(models.Model):
                 fields=["template", "sent_at"],
                 name="message_template_variant",
                 condition=~Q(variant=""),
+            ),
+            # Delivery receipts find their message by the provider's id.
+            models.Index(
+                fields=["provider_id"],
+                name="message_provider_id",
+                condition=~Q(provider_id=""),
             ),
             # Sales attributed to outreach: which clients an associate wrote to lately.
             models.Index(
@@ -291,3 +300,44 @@ class SelectionItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} in selection {self.selection_id}"
+
+
+class Suppression(models.Model):
+    """An address whose owner said stop (a STOP text, a spam complaint): nothing goes to it
+    on that consent channel, whatever a later consent says, until they opt in themselves.
+
+    Keyed by a salted hash of the normalised address (`services.suppression`), not the
+    address: it holds nothing readable, so erasure keeps it, and a client erased and then
+    re-created by an import with "consent: yes" still receives nothing.
+    """
+
+    class Reason(models.TextChoices):
+        STOP = "stop", "Replied STOP"
+        COMPLAINT = "complaint", "Marked a message as spam"
+        OTHER = "other", "Other"
+
+    # The consent channel it suppresses ("sms" covers every channel borrowing SMS consent).
+    channel = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, help_text="HMAC-SHA256 of the normalised address.")
+    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.STOP)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "digest"], name="suppression_unique_address")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.digest[:12]}…"
+
+
+class InboundMessage(models.Model):
+    """A provider's inbound message we have handled, by its id (Twilio's MessageSid): a
+    webhook the provider retries is answered without recording or confirming twice.
+    Holds no content, no number."""
+
+    provider_id = models.CharField(max_length=100, unique=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.provider_id

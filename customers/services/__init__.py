@@ -37,6 +37,7 @@ from .outreach import (
     messages_sweep,
     messages_withdraw,
     sms_inbound,
+    sms_received,
     unsubscribe_url,
 )
 from .policy import Decision, evaluate_policy, message_policy
@@ -55,6 +56,7 @@ from .recommendations import (
     recommendations_refresh_recent,
 )
 from .selections import selection_hold, selection_send, selection_url
+from .suppression import is_suppressed, suppression_add, suppression_lift
 from .totals import customer_refresh_totals
 from .wording import message_wording, render_template_text
 
@@ -89,6 +91,7 @@ __all__ = [
     "email_inbound",
     "engagement_ingest_bulk",
     "evaluate_policy",
+    "is_suppressed",
     "manages_store",
     "message_deliver",
     "message_delivery_update",
@@ -121,5 +124,8 @@ __all__ = [
     "situation_set",
     "sizes_set",
     "sms_inbound",
+    "sms_received",
+    "suppression_add",
+    "suppression_lift",
     "unsubscribe_url",
 ]

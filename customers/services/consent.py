@@ -35,6 +35,9 @@ from .audit import audit_consent_changes
 
 # Sources a member of staff answers for: a consent from them needs the person, by name.
 STAFF_SOURCES = frozenset({Source.ASSOCIATE, Source.QUESTIONNAIRE})
+# Sources that are the client's own act (their device, their text): an opt-in from one
+# of these lifts a suppression (`suppression`), one from anywhere else does not.
+OWN_SOURCES = frozenset({Source.CLIENT, Source.SMS_REPLY})
 
 # The channels the app sends nothing by: how the client would be reached, and which of
 # their attributes holds the address (none for app notifications).
@@ -213,7 +216,25 @@ def _events_save(events: list[ConsentEvent], *, only_if_changed: bool) -> list[C
     saved = ConsentEvent.objects.bulk_create(kept)
     audit_consent_changes(saved)
     _queued_messages_drop([event for event in events if not event.granted])
+    # Every opt-in of the client's own (even one repeating what is in force), never an
+    # import's or an associate's: only the person lifts their own STOP.
+    _suppressions_lift([event for event in events if event.granted and event.source in OWN_SOURCES])
     return saved
+
+
+def _suppressions_lift(opt_ins: list[ConsentEvent]) -> int:
+    if not opt_ins:
+        return 0
+    from .suppression import suppressions_lift
+
+    customers = Customer.objects.in_bulk({event.customer_id for event in opt_ins})
+    pairs = []
+    for event in opt_ins:
+        attribute = consent_address_attribute(event.channel)
+        customer = customers.get(event.customer_id)
+        if attribute and customer is not None:
+            pairs.append((event.channel, str(getattr(customer, attribute, "") or "")))
+    return suppressions_lift(pairs)
 
 
 def _queued_messages_drop(withdrawals: list[ConsentEvent]) -> int:

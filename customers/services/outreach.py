@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -24,6 +25,7 @@ from django.utils import timezone
 from clienteling.channels import (
     OutgoingMessage,
     PermanentTransportError,
+    Sender,
     TransientTransportError,
     get_transport,
 )
@@ -31,14 +33,26 @@ from clienteling.channels import channel as channel_spec
 from clienteling.channels import email as email_channel
 from clienteling.channels import sms as sms_channel
 from clienteling.core.errors import ApplicationError
+from clienteling.core.http import absolute_url
 from clienteling.core.tasks import enqueue_on_commit
+from clienteling.stores.models import Store
 
-from ..models import Bounce, Customer, Message, MessageTemplate, Reason, Source
+from ..models import (
+    Bounce,
+    Customer,
+    InboundMessage,
+    Message,
+    MessageTemplate,
+    Reason,
+    Source,
+)
 from ..models.outreach import PREFERRED_CHANNEL
 from ..reason_kinds import reason_kind
 from .audit import audit_message_sent
 from .consent import consent_record
+from .keywords import keyword_match
 from .policy import message_policy
+from .suppression import is_suppressed, phone_candidates, suppression_add, suppression_lift
 from .wording import reason_wording_context, render_template_text
 
 logger = logging.getLogger(__name__)
@@ -52,9 +66,17 @@ def unsubscribe_token(customer: Customer, channel: str) -> str:
 
 
 def unsubscribe_url(customer: Customer, channel: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse(
-        "unsubscribe", args=[unsubscribe_token(customer, channel)]
-    )
+    # Sent in a message (often by the worker): on SITE_URL, never a request's host.
+    return absolute_url(reverse("unsubscribe", args=[unsubscribe_token(customer, channel)]))
+
+
+def store_logo_url(store) -> str:
+    """The store's logo as a full link for its emails, or "" without one. Object storage
+    already answers with a full URL; local media is served on SITE_URL."""
+    if store is None or not store.logo:
+        return ""
+    url = store.logo.url
+    return url if "://" in url else absolute_url(url)
 
 
 def message_queue(
@@ -196,6 +218,7 @@ def message_deliver(*, message_id: int) -> str:
     headers = {}
     spec = channel_spec(message.channel)
     to = spec.address_for(customer)
+    link = ""
     if spec.supports_unsubscribe_link:
         link = unsubscribe_url(customer, spec.consent)
         headers = {
@@ -208,6 +231,10 @@ def message_deliver(*, message_id: int) -> str:
         subject=message.subject,
         dedupe_key=message.dedupe_key,
         headers=headers,
+        sender=Sender.for_store(customer.home_store, logo_url=store_logo_url(customer.home_store)),
+        reference=str(message.pk),
+        unsubscribe_url=link,
+        purpose=message.purpose,
     )
     try:
         result = get_transport(message.channel).send(outgoing)
@@ -269,31 +296,161 @@ def messages_sweep(
     return {"requeued": requeued, "enqueued": len(due)}
 
 
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+@dataclass(frozen=True)
+class SmsReceived:
+    """What became of a text from a client (see `sms_received`)."""
+
+    clients: int
+    keyword: str | None = None
+    revoked: int = 0
+    granted: int = 0
+    # The text to send back at once (a keyword's confirmation), or "".
+    reply: str = ""
+    # The provider delivered this text before (a retried webhook): nothing was done.
+    duplicate: bool = False
 
 
-def sms_inbound(*, from_number: str, body: str) -> dict[str, int]:
-    """A text from a client: STOP and friends revoke SMS consent at once; anything else
-    joins the client's conversation and reaches their associate (see client_replied)."""
-    customers = list(Customer.objects.filter(phone=from_number).select_related("home_store"))
-    word = body.strip().upper()
-    if word in STOP_WORDS:
-        revoked = sum(
-            consent_record(
-                customer=customer,
-                channel=sms_channel.SPEC.consent,
-                granted=False,
-                source=Source.SMS_REPLY,
-                wording=f"Replied “{body.strip()}”",
-                only_if_changed=True,
-            )
-            is not None
-            for customer in customers
+def _store_texted(*, to_number: str, messaging_service_sid: str) -> Store | None:
+    """The store whose number (or Messaging Service) the client texted, if it is one."""
+    match = Q(pk__in=[])
+    if to_number:
+        match |= Q(sms_from_number=to_number)
+    if messaging_service_sid:
+        match |= Q(twilio_messaging_service_sid=messaging_service_sid)
+    return Store.objects.filter(match).order_by("pk").first()
+
+
+def _sender_numbers(from_number: str, store: Store | None) -> list[str]:
+    """The E.164 forms of the sender's number: a national number is read in the country
+    of the store texted, else the default region, else each store's country."""
+    regions = [store.country] if store is not None and store.country else []
+    regions.append(settings.PHONENUMBER_DEFAULT_REGION)
+    numbers: list[str] = []
+    for region in dict.fromkeys(regions):
+        numbers += [n for n in phone_candidates(from_number, region=region) if n not in numbers]
+    if not numbers:
+        countries = Store.objects.exclude(country="").values_list("country", flat=True)
+        for region in countries.distinct():
+            numbers += [n for n in phone_candidates(from_number, region=region) if n not in numbers]
+    return numbers
+
+
+def _withdrew(customer: Customer, consent: str) -> bool:
+    event = customer.current_consents().get(consent)
+    return event is not None and not event.granted
+
+
+def _confirmation(keyword: str, store: Store | None) -> str:
+    name = store.name if store is not None else "us"
+    if keyword == "stop":
+        return f"You won't get more texts from {name}. Reply START to opt back in."
+    if keyword == "start":
+        return f"You'll get texts from {name} again. Reply STOP to opt out."
+    phone = f" Call us on {store.phone}." if store is not None and store.phone else ""
+    return f"{name}.{phone} Reply STOP to opt out, START to opt back in."
+
+
+def sms_received(
+    *,
+    from_number: str,
+    body: str,
+    to_number: str = "",
+    messaging_service_sid: str = "",
+    provider_id: str = "",
+) -> SmsReceived:
+    """A text from a client, as the provider delivered it.
+
+    - STOP and its friends (`keywords.keyword_of`) revoke SMS consent at once (the
+      client's own act, in their words) for every client with that number, in any
+      format, and suppress the number itself (`suppression`), so the opt-out outlives
+      erasure and re-imports; a STOP from a number we cannot match is still suppressed.
+    - START and UNSTOP opt back in and lift the suppression. YES does too when it undoes
+      an opt-out; otherwise "Yes" is an answer, for the associate.
+    - HELP and INFO are answered with the store's name and phone.
+    - Anything else joins the client's conversation (`client_replied`).
+    With `provider_id` (Twilio's MessageSid), a text handled before records nothing and
+    gets no reply: a retried webhook never confirms twice.
+    """
+    sms_consent = sms_channel.SPEC.consent
+    with transaction.atomic():
+        if provider_id:
+            try:
+                with transaction.atomic():
+                    InboundMessage.objects.create(provider_id=provider_id[:100])
+            except IntegrityError:
+                return SmsReceived(clients=0, duplicate=True)
+        store = _store_texted(to_number=to_number, messaging_service_sid=messaging_service_sid)
+        numbers = _sender_numbers(from_number, store)
+        customers = list(
+            Customer.objects.not_erased()
+            .filter(phone__in=numbers)
+            .select_related("home_store")
+            .order_by("pk")
         )
-        return {"clients": len(customers), "revoked": revoked}
-    for customer in customers:
-        client_replied(customer=customer, channel=sms_channel.SPEC.code, body=body)
-    return {"clients": len(customers), "revoked": 0}
+        if store is None and customers:
+            store = customers[0].home_store
+        match = keyword_match(body)
+        words = body.strip()
+        if match is not None and match.kind == "stop":
+            revoked = sum(
+                consent_record(
+                    customer=customer,
+                    channel=sms_consent,
+                    granted=False,
+                    source=Source.SMS_REPLY,
+                    wording=words,
+                    only_if_changed=True,
+                )
+                is not None
+                for customer in customers
+            )
+            for number in {str(customer.phone) for customer in customers} or numbers[:1]:
+                suppression_add(channel=sms_consent, address=number)
+            return SmsReceived(
+                clients=len(customers),
+                keyword="stop",
+                revoked=revoked,
+                reply=_confirmation("stop", store),
+            )
+        if match is not None and match.kind == "start":
+            opted_out = any(
+                is_suppressed(channel=sms_consent, address=number) for number in numbers
+            ) or any(_withdrew(customer, sms_consent) for customer in customers)
+            if match.word != "yes" or opted_out:
+                granted = sum(
+                    consent_record(
+                        customer=customer,
+                        channel=sms_consent,
+                        granted=True,
+                        source=Source.SMS_REPLY,
+                        wording=words,
+                        only_if_changed=True,
+                    )
+                    is not None
+                    for customer in customers
+                )
+                for number in numbers:
+                    suppression_lift(channel=sms_consent, address=number)
+                return SmsReceived(
+                    clients=len(customers),
+                    keyword="start",
+                    granted=granted,
+                    reply=_confirmation("start", store),
+                )
+        if match is not None and match.kind == "help":
+            return SmsReceived(
+                clients=len(customers), keyword="help", reply=_confirmation("help", store)
+            )
+        for customer in customers:
+            client_replied(customer=customer, channel=sms_channel.SPEC.code, body=body)
+        return SmsReceived(clients=len(customers))
+
+
+def sms_inbound(*, from_number: str, body: str, **provider) -> dict[str, int]:
+    """A text from a client (the generic provider's webhook): see `sms_received`.
+    Returns how many clients have the number and how many withdrew their consent."""
+    received = sms_received(from_number=from_number, body=body, **provider)
+    return {"clients": received.clients, "revoked": received.revoked}
 
 
 def email_inbound(*, from_address: str, subject: str, body: str) -> dict[str, int]:
@@ -339,23 +496,50 @@ def client_replied(*, customer: Customer, channel: str, body: str):
     return contact
 
 
-def message_delivery_update(*, provider_id: str, status: str) -> int:
-    """A provider's delivery receipt: delivered, or failed (the address is then bounced)."""
+def message_delivery_update(
+    *, provider_id: str, status: str, reason: str = "", bad_address: bool | None = None
+) -> int:
+    """A provider's delivery receipt: "delivered", or "failed" / "undelivered".
+
+    A failure records `reason` (plain words) on the message. Whether the address is then
+    bounced (nothing more goes to it): at once when the provider does not say why
+    (`bad_address` None: the generic provider); when it says the address itself is bad,
+    once SMS_BAD_NUMBER_FAILURES of the client's messages failed so (a phone can be off
+    once); never for other causes (a carrier's spam filter). Repeating a receipt changes
+    nothing more. Returns how many messages it updated.
+    """
     messages = Message.objects.filter(provider_id=provider_id).exclude(provider_id="")
     if status == "delivered":
         return messages.filter(
             Q(status=Message.Status.SENT) | Q(status=Message.Status.DELIVERED)
         ).update(status=Message.Status.DELIVERED, delivered_at=timezone.now())
-    if status == "failed":
+    if status in ("failed", "undelivered"):
         count = 0
         for message in messages.select_related("customer"):
-            address = channel_spec(message.channel).address_for(message.customer)
-            Bounce.objects.get_or_create(
-                channel=message.channel, address=address, defaults={"detail": "Provider receipt"}
-            )
-            count += Message.objects.filter(pk=message.pk).update(
-                status=Message.Status.FAILED, last_error="Not delivered"
-            )
+            with transaction.atomic():
+                count += Message.objects.filter(pk=message.pk).update(
+                    status=Message.Status.FAILED,
+                    last_error=(reason or "Not delivered")[:300],
+                    bad_address=bool(bad_address),
+                )
+                if bad_address is False:
+                    continue
+                if bad_address:
+                    failures = Message.objects.filter(
+                        customer=message.customer,
+                        channel=message.channel,
+                        status=Message.Status.FAILED,
+                        bad_address=True,
+                    ).count()
+                    if failures < settings.SMS_BAD_NUMBER_FAILURES:
+                        continue
+                address = channel_spec(message.channel).address_for(message.customer)
+                if address:
+                    Bounce.objects.get_or_create(
+                        channel=message.channel,
+                        address=address,
+                        defaults={"detail": (reason or "Provider receipt")[:200]},
+                    )
         return count
     raise ApplicationError(f"Unknown delivery status “{status}”.", field="status")
 

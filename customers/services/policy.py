@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import CharField, Value
 from django.utils import timezone
 
 from clienteling.channels import channel as channel_spec
 from clienteling.channels import channel_codes, channels, is_channel
 
-from ..models import Bounce, ConsentEvent, Customer, Message, Topic
+from ..models import Bounce, ConsentEvent, Customer, Message, Suppression, Topic
+from .suppression import address_digest
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class PolicyFacts:
     max_marketing_per_week: int = 2
     marketing_sent_last_7_days: int = 0
     bounced: frozenset[str] = frozenset()  # channels whose address bounced
+    # Consent channels whose address is suppressed (its owner said STOP): nothing goes,
+    # whatever consent says, until they opt back in themselves.
+    suppressed: frozenset[str] = frozenset()
     # The store's SMS window, for the channels that have a sending window (their spec says).
     sms_window: tuple[datetime.time, datetime.time] = (datetime.time(8), datetime.time(21))
 
@@ -122,6 +127,7 @@ def evaluate_policy(
                 for spec in specs
                 if facts.consents.get(spec.consent, (False, None))[0]
                 and facts.addresses.get(spec.code)
+                and spec.consent not in facts.suppressed
             ),
             facts.preferred_channel or channel_codes()[0],
         )
@@ -137,6 +143,14 @@ def evaluate_policy(
         if since is None:
             return Decision(False, channel, None, f"Never agreed to {spec.noun}.")
         return Decision(False, channel, None, f"Said no to {spec.noun} on {since:%d %b %Y}.")
+    if spec.consent in facts.suppressed:
+        return Decision(
+            False,
+            channel,
+            None,
+            f"This {spec.address_noun} asked for no more {spec.noun}: "
+            "only its owner can opt back in.",
+        )
     if topic and topic in facts.topics_declined:
         label = dict(Topic.choices).get(topic, topic)
         return Decision(False, channel, None, f"Turned down messages about {label.lower()}.")
@@ -192,13 +206,31 @@ def policy_facts(
     if exclude_message_id is not None:
         sent = sent.exclude(pk=exclude_message_id)
     addresses = {spec.code: spec.address_for(customer) for spec in channels()}
-    bounced = frozenset(
-        channel
-        for channel, address in Bounce.objects.filter(
-            address__in=[a for a in addresses.values() if a]
-        ).values_list("channel", "address")
-        if addresses.get(channel) == address
+    # Bounces and suppressions in one query (a UNION): every send path runs this.
+    digests = {
+        (spec.consent, address_digest(addresses[spec.code]))
+        for spec in channels()
+        if addresses[spec.code]
+    }
+    kind = CharField()
+    rows = (
+        Bounce.objects.filter(address__in=[a for a in addresses.values() if a])
+        .annotate(kind=Value("bounce", output_field=kind))
+        .values_list("kind", "channel", "address")
+        .union(
+            Suppression.objects.filter(digest__in={digest for _, digest in digests})
+            .annotate(kind=Value("suppression", output_field=kind))
+            .values_list("kind", "channel", "digest"),
+            all=True,
+        )
     )
+    bounced_set, suppressed_set = set(), set()
+    for row_kind, channel, value in rows:
+        if row_kind == "bounce" and addresses.get(channel) == value:
+            bounced_set.add(channel)
+        elif row_kind == "suppression" and (channel, value) in digests:
+            suppressed_set.add(channel)
+    bounced, suppressed = frozenset(bounced_set), frozenset(suppressed_set)
     store = customer.home_store
     window = (
         max(settings.SMS_WINDOW_START, store.sms_window_start or settings.SMS_WINDOW_START),
@@ -215,6 +247,7 @@ def policy_facts(
         max_marketing_per_week=preferences.max_messages_per_week if preferences else 2,
         marketing_sent_last_7_days=sent.count() if count_marketing else 0,
         bounced=bounced,
+        suppressed=suppressed,
         sms_window=window,
     )
 

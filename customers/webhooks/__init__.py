@@ -1,0 +1,1 @@
+"""Receivers of providers' webhooks that arrive through a library's own views (anymail)."""
