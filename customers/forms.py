@@ -345,3 +345,45 @@ class SelectionForm(forms.Form):
         if not data["product_ids"] and not self.errors:
             self.add_error("products", "Pick at least one piece.")
         return data
+
+
+class ReasonSnoozeForm(forms.Form):
+    """Snooze a reason in one tap (tomorrow, next week) or until a day picked."""
+
+    WHEN = [("tomorrow", "Tomorrow"), ("next_week", "Next week"), ("date", "Pick a date")]
+    when = forms.ChoiceField(choices=WHEN)
+    on = forms.DateField(required=False, label="Pick a date")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        today = timezone.localdate()
+        when = data.get("when")
+        if when == "tomorrow":
+            data["until"] = today + datetime.timedelta(days=1)
+        elif when == "next_week":
+            # Monday of next week: the start of a fresh week on the floor.
+            data["until"] = today + datetime.timedelta(days=7 - today.weekday())
+        elif when == "date" and "on" not in self.errors:
+            on = data.get("on")
+            if on is None:
+                self.add_error("on", "Pick the day it should come back.")
+            elif on <= today:
+                self.add_error("on", "Pick a day after today.")
+            else:
+                data["until"] = on
+        return data
+
+
+class ReasonDismissForm(forms.Form):
+    """Dismiss a reason with why, so the next person knows (the why is its closed note)."""
+
+    WHY = [
+        ("not_relevant", "Not relevant"),
+        ("in_touch", "Already in touch"),
+        ("asked_not", "Client asked not to"),
+    ]
+    why = forms.ChoiceField(choices=WHY)
+
+    @property
+    def note(self) -> str:
+        return dict(self.WHY)[self.cleaned_data["why"]]

@@ -15,7 +15,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from clienteling.channels import is_channel
 from clienteling.channels import twilio as twilio_channel
+from clienteling.channels import whatsapp as whatsapp_channel
 from clienteling.core.errors import ApplicationError
 
 from .models import Customer, Source
@@ -79,7 +81,8 @@ def _twilio_signed(request: HttpRequest) -> bool:
 @csrf_exempt  # Twilio calls it; its X-Twilio-Signature is what proves who sent it
 @require_POST
 def twilio_sms_webhook(request: HttpRequest) -> HttpResponse:
-    """A text from a client through Twilio: keywords (STOP...) and replies.
+    """A text, or a WhatsApp message, from a client through Twilio: keywords (STOP...)
+    and replies.
 
     Answers with TwiML: empty, or the keyword's confirmation sent back to the client.
     Twilio retries a webhook that failed: the same MessageSid is handled once.
@@ -89,12 +92,20 @@ def twilio_sms_webhook(request: HttpRequest) -> HttpResponse:
     sender = request.POST.get("From", "")
     if not sender:
         return HttpResponse("From is required.", status=400, content_type="text/plain")
+    # WhatsApp messages come here too, their numbers prefixed "whatsapp:".
+    channel = ""
+    if whatsapp_channel.is_whatsapp_address(sender):
+        if not is_channel(whatsapp_channel.SPEC.code):
+            logger.warning("A WhatsApp message arrived, but WhatsApp is not in CHANNELS.")
+            return HttpResponse(twilio_channel.twiml(), content_type="text/xml")
+        channel = whatsapp_channel.SPEC.code
     received = outreach.sms_received(
-        from_number=sender,
+        from_number=whatsapp_channel.strip_prefix(sender),
         body=request.POST.get("Body", ""),
-        to_number=request.POST.get("To", ""),
+        to_number=whatsapp_channel.strip_prefix(request.POST.get("To", "")),
         messaging_service_sid=request.POST.get("MessagingServiceSid", ""),
         provider_id=request.POST.get("MessageSid") or request.POST.get("SmsSid", ""),
+        channel=channel,
     )
     return HttpResponse(twilio_channel.twiml(received.reply), content_type="text/xml")
 

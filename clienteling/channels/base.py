@@ -62,6 +62,10 @@ class OutgoingMessage:
     # What the message is for (a reason kind, or "personal"): providers that tag messages
     # (an email provider's tags) file it under this.
     purpose: str = ""
+    # A provider-approved template to send instead of `body` (Twilio's Content SID for
+    # WhatsApp), and its variables ({"1": "Claire", ...}); empty: `body` goes as written.
+    template_id: str = ""
+    template_variables: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

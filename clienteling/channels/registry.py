@@ -65,6 +65,14 @@ class ChannelSpec:
     has_sending_window: bool = False
     # Each message carries a one-click unsubscribe link (List-Unsubscribe headers).
     supports_unsubscribe_link: bool = False
+    # Free text may go only this many hours after the client last wrote on this channel
+    # (WhatsApp's 24-hour window); after that, only a provider-approved template. None:
+    # free text at any time.
+    free_text_hours: int | None = None
+    # The attribute of a `MessageTemplate` holding the provider's id of its approved
+    # version on this channel ("whatsapp_content_sid"): a message carrying a template
+    # with one goes as that approved template, which the window above lets through.
+    template_id_attribute: str = ""
 
     def __post_init__(self) -> None:
         if not self.consent:
@@ -74,6 +82,12 @@ class ChannelSpec:
         """The client's address on this channel, as text ("" when they have none)."""
         value = getattr(client, self.address_attribute, "")
         return str(value) if value else ""
+
+    def approved_template_id(self, template: Any) -> str:
+        """The provider's id of `template`'s approved version on this channel, or ""."""
+        if template is None or not self.template_id_attribute:
+            return ""
+        return str(getattr(template, self.template_id_attribute, "") or "")
 
     @property
     def transport_path(self) -> str:

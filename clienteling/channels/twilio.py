@@ -54,6 +54,7 @@ ERROR_REASONS = {
     "30009": "Part of the text went missing on the way.",
     "30010": "The text cost more than the maximum price set.",
     "30034": "The sending number is not registered for texts to US numbers (10DLC).",
+    "63016": "Outside WhatsApp's 24-hour window: only an approved template can be sent.",
 }
 # Failures that say the number itself is bad; SMS_BAD_NUMBER_FAILURES of them bounce it.
 BAD_NUMBER_ERROR_CODES = frozenset({"21211", "21614", "30003", "30005", "30006"})
@@ -102,7 +103,11 @@ class TwilioSmsTransport:
     def __init__(self, client: Client | None = None) -> None:
         self.client = client or twilio_client()
 
-    def send(self, message: OutgoingMessage) -> SendResult:
+    # What the message is called in errors and logs.
+    noun = "text"
+
+    def options(self, message: OutgoingMessage) -> dict[str, str]:
+        """The arguments of `messages.create` for this message (subclasses change them)."""
         sender = message.sender
         options: dict[str, str] = {
             "to": message.to,
@@ -113,15 +118,21 @@ class TwilioSmsTransport:
             options["messaging_service_sid"] = sender.messaging_service_sid
         else:
             options["from_"] = sender.sms_from or settings.TWILIO_DEFAULT_FROM
+        return options
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        options = self.options(message)
         try:
             created = self.client.messages.create(**options)
         except TwilioRestException as error:
-            detail = f"Twilio refused the text: {error.status} {error.code or ''} {error.msg}"
+            detail = (
+                f"Twilio refused the {self.noun}: {error.status} {error.code or ''} {error.msg}"
+            )
             if error.status == 429 or error.status >= 500:
                 raise TransientTransportError(detail) from error
             if error.code in REFUSED_NUMBER_CODES:
                 raise PermanentTransportError(detail) from error
-            logger.error("Twilio refused a text for a reason of ours: %s", detail)
+            logger.error("Twilio refused a %s for a reason of ours: %s", self.noun, detail)
             raise TransientTransportError(detail) from error
         except requests.RequestException as error:  # timeouts, refused connections, resets
             raise TransientTransportError(f"Twilio unreachable: {error}") from error

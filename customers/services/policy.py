@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import CharField, Value
+from django.db.models import CharField, Max, Value
 from django.utils import timezone
 
 from clienteling.channels import channel as channel_spec
 from clienteling.channels import channel_codes, channels, is_channel
 
-from ..models import Bounce, ConsentEvent, Customer, Message, Suppression, Topic
+from ..models import Bounce, ConsentEvent, Contact, Customer, Message, Suppression, Topic
 from .suppression import address_digest
 
 
@@ -46,6 +46,11 @@ class PolicyFacts:
     suppressed: frozenset[str] = frozenset()
     # The store's SMS window, for the channels that have a sending window (their spec says).
     sms_window: tuple[datetime.time, datetime.time] = (datetime.time(8), datetime.time(21))
+    # channel -> when the client last wrote to us on it, for the channels whose spec
+    # allows free text only for a while after that (`free_text_hours`: WhatsApp).
+    last_wrote: Mapping[str, datetime.datetime] = field(default_factory=dict)
+    # How the associate's reasons name the client ("Claire").
+    first_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,28 @@ def next_allowed_time(facts: PolicyFacts, channel: str, at: datetime.datetime) -
     raise ValueError("No allowed time: the quiet hours and the SMS window leave no gap.")
 
 
+def _free_text_open(facts: PolicyFacts, spec, at: datetime.datetime) -> bool:
+    """Whether free text may go on `spec`'s channel at `at` (always, without a window)."""
+    if spec.free_text_hours is None:
+        return True
+    wrote = facts.last_wrote.get(spec.code)
+    return wrote is not None and at - wrote <= datetime.timedelta(hours=spec.free_text_hours)
+
+
+def _free_text_refused(facts: PolicyFacts, spec, at: datetime.datetime) -> str:
+    who = facts.first_name or "The client"
+    hours = spec.free_text_hours
+    wrote = facts.last_wrote.get(spec.code)
+    if wrote is None:
+        why = f"{who} has not written on {spec.label} yet"
+    elif at - wrote <= datetime.timedelta(hours=hours):
+        # Within the window now, but quiet hours hold the message until after it closes.
+        why = f"{who}'s {hours}-hour {spec.label} window closes before their quiet hours end"
+    else:
+        why = f"{who} last wrote on {spec.label} more than {hours} hours ago"
+    return f"{why}: only an approved template can be sent (choose one, or use another channel)."
+
+
 def evaluate_policy(
     facts: PolicyFacts,
     *,
@@ -115,8 +142,13 @@ def evaluate_policy(
     is_marketing: bool,
     topic: str,
     at: datetime.datetime,
+    templated: frozenset[str] = frozenset(),
 ) -> Decision:
-    """May this message go, on which channel, when? And if not, why (in words for the associate)."""
+    """May this message go, on which channel, when? And if not, why (in words for the associate).
+
+    `templated`: the channels on which the message goes as a provider-approved template
+    (a WhatsApp Content SID), which their free-text window does not hold back.
+    """
     if not channel:
         # The client's preferred channel, else the first registered one they agreed to
         # and have an address for (settings.CHANNELS order).
@@ -128,6 +160,7 @@ def evaluate_policy(
                 if facts.consents.get(spec.consent, (False, None))[0]
                 and facts.addresses.get(spec.code)
                 and spec.consent not in facts.suppressed
+                and (spec.code in templated or _free_text_open(facts, spec, at))
             ),
             facts.preferred_channel or channel_codes()[0],
         )
@@ -169,6 +202,8 @@ def evaluate_policy(
         return Decision(
             False, channel, None, f"Their quiet hours leave no time in the day for {spec.noun}."
         )
+    if channel not in templated and not _free_text_open(facts, spec, send_at):
+        return Decision(False, channel, None, _free_text_refused(facts, spec, at))
     if send_at > at:
         local = send_at.astimezone(zoneinfo.ZoneInfo(facts.time_zone))
         day = "today" if local.date() == at.astimezone(local.tzinfo).date() else f"{local:%a %d %b}"
@@ -231,6 +266,25 @@ def policy_facts(
         elif row_kind == "suppression" and (channel, value) in digests:
             suppressed_set.add(channel)
     bounced, suppressed = frozenset(bounced_set), frozenset(suppressed_set)
+    # When the client last wrote on the channels with a free-text window: asked only when
+    # they agreed to one of them (nothing could go on it otherwise).
+    windowed = [
+        spec.code
+        for spec in channels()
+        if spec.free_text_hours is not None
+        and consents.get(spec.consent, (False, None))[0]
+        and addresses[spec.code]
+    ]
+    last_wrote = {}
+    if windowed:
+        last_wrote = dict(
+            Contact.objects.filter(
+                customer=customer, direction=Contact.Direction.INBOUND, channel__in=windowed
+            )
+            .values("channel")
+            .annotate(last=Max("occurred_at"))
+            .values_list("channel", "last")
+        )
     store = customer.home_store
     window = (
         max(settings.SMS_WINDOW_START, store.sms_window_start or settings.SMS_WINDOW_START),
@@ -249,6 +303,8 @@ def policy_facts(
         bounced=bounced,
         suppressed=suppressed,
         sms_window=window,
+        last_wrote=last_wrote,
+        first_name=customer.first_name,
     )
 
 
@@ -260,10 +316,22 @@ def message_policy(
     topic: str = "",
     at: datetime.datetime | None = None,
     exclude_message_id: int | None = None,
+    template=None,
 ) -> Decision:
-    """The policy for one client, from the database: what every send path calls."""
+    """The policy for one client, from the database: what every send path calls.
+
+    `template`: the `MessageTemplate` the message goes as, if any; on a channel where it
+    has an approved version (WhatsApp), the message is that approved template."""
     at = at or timezone.now()
     facts = policy_facts(
         customer, exclude_message_id=exclude_message_id, now=at, count_marketing=is_marketing
     )
-    return evaluate_policy(facts, channel=channel, is_marketing=is_marketing, topic=topic, at=at)
+    templated = frozenset(spec.code for spec in channels() if spec.approved_template_id(template))
+    return evaluate_policy(
+        facts,
+        channel=channel,
+        is_marketing=is_marketing,
+        topic=topic,
+        at=at,
+        templated=templated,
+    )

@@ -87,6 +87,7 @@ def test_quick_add_finds_a_duplicate_then_adds_a_new_client(page, live_server, a
     page.get_by_label("First name").fill("Claire")
     page.get_by_label("Mobile phone").fill("212 555 0142")
     page.get_by_role("group", name="by text message").get_by_label("Yes").check()
+    page.get_by_role("group", name="on WhatsApp").get_by_label("No").check()
     page.get_by_role("group", name="by phone call").get_by_label("No").check()
     page.get_by_role("button", name="Add client").click()
     expect(page.get_by_role("alert")).to_contain_text("Already a client")
@@ -96,7 +97,9 @@ def test_quick_add_finds_a_duplicate_then_adds_a_new_client(page, live_server, a
     page.get_by_label("Last name").fill("Martin")
     page.get_by_role("button", name="Add client").click()
     expect(page.get_by_role("heading", name="Claire Martin")).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("Claire Martin is now a client")
+    expect(page.get_by_role("status").filter(has_text="is now a client")).to_contain_text(
+        "Claire Martin is now a client"
+    )
 
 
 def test_reach_out_from_today_logs_the_contact_and_closes_the_reason(

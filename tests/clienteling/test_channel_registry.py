@@ -200,13 +200,20 @@ def test_every_registered_channel_spec_is_complete(spec, settings):
     assert import_string(settings.CHANNELS[spec.code]) is spec
     for field in dataclasses.fields(ChannelSpec):
         value = getattr(spec, field.name)
-        if field.type in ("str", str) and field.name != "transport_setting":
+        # Optional: another transport by setting, provider-approved templates.
+        if field.type in ("str", str) and field.name not in (
+            "transport_setting",
+            "template_id_attribute",
+        ):
             assert value and value == value.strip(), f"{spec.code}: {field.name} is empty"
     # Stored in 8-character columns, lower case like every other code.
     assert len(spec.code) <= 8 and spec.code == spec.code.lower()
     # The address lives on the client, and the forms ask for it by that name.
     assert spec.address_attribute in {field.name for field in Customer._meta.get_fields()}
-    assert spec.noun == spec.noun.lower() and spec.address_noun == spec.address_noun.lower()
+    # Lower case mid-sentence ("Never agreed to text messages"), but for its own name
+    # ("WhatsApp messages").
+    assert spec.noun.removeprefix(spec.label) == spec.noun.removeprefix(spec.label).lower()
+    assert spec.address_noun == spec.address_noun.lower()
     # Its transport can be built and sends.
     transport = get_transport(spec.code)
     assert callable(getattr(transport, "send", None))
@@ -236,4 +243,5 @@ def test_the_forms_ask_consent_for_the_new_channel_in_the_stores_words(with_fax,
         {"first_name": "Ines", "phone": "212 555 0199", "consent_fax": "on", "consent_sms": ""},
     )
     consents = {e.channel: e.granted for e in ConsentEvent.objects.all()}
-    assert consents == {"fax": True, "sms": False}
+    # Every other channel asked for its own consent was left unticked: a no.
+    assert consents == {"fax": True, "sms": False, "whatsapp": False}

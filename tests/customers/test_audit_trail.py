@@ -132,6 +132,7 @@ def test_quick_add_records_each_answer_as_the_associates(client, store, associat
             "first_name": "Ana",
             "phone": "212 555 0100",
             "consent_sms": "yes",
+            "consent_whatsapp": "no",
             "consent_phone": "no",
         },
     )
@@ -139,6 +140,7 @@ def test_quick_add_records_each_answer_as_the_associates(client, store, associat
     user = associate.user
     assert _consents(ana) == [
         ("sms", True, "associate", user, user),
+        ("whatsapp", False, "associate", user, user),
         ("phone", False, "associate", user, user),
     ]
 

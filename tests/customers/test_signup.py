@@ -37,7 +37,11 @@ def test_signup_creates_the_client_with_their_consents_and_tells_the_associate(
         customer.assigned_associate,
     ) == ("Ines", "self_signup", store, associate)
     consents = {e.channel: (e.granted, e.source) for e in ConsentEvent.objects.all()}
-    assert consents == {"email": (True, "client"), "sms": (False, "client")}
+    assert consents == {
+        "email": (True, "client"),
+        "sms": (False, "client"),
+        "whatsapp": (False, "client"),
+    }
     reason = Reason.objects.get()
     assert (reason.kind, reason.customer) == ("signed_up", customer)
     thanks = client.get(response["Location"]).content.decode()
@@ -100,7 +104,7 @@ def test_a_match_by_email_changes_no_consent_of_a_number_that_is_not_hers(client
 def test_signup_twice_records_consent_once(client, store):
     client.post(signup_path(store), _data())
     client.post(signup_path(store), _data())
-    assert ConsentEvent.objects.count() == 2  # email yes + sms no, not repeated
+    assert ConsentEvent.objects.count() == 3  # email yes + sms and whatsapp no, not repeated
     assert Reason.objects.filter(state="open").count() == 1
 
 

@@ -23,6 +23,7 @@ def test_quick_add_creates_the_client_in_my_store_and_book_with_consents(client,
             "email": "Ines@Example.com",
             "consent_email": "yes",
             "consent_sms": "no",
+            "consent_whatsapp": "no",
             "consent_phone": "yes",
         },
     )
@@ -43,6 +44,7 @@ def test_quick_add_creates_the_client_in_my_store_and_book_with_consents(client,
     assert {c: e.granted for c, e in consents.items()} == {
         "email": True,
         "sms": False,
+        "whatsapp": False,
         "phone": True,
     }
     assert all(
@@ -70,6 +72,7 @@ def test_phone_typed_in_the_stores_own_format(client, other_store_associate):
             "first_name": "Lea",
             "phone": "06 12 34 56 78",
             "consent_sms": "yes",
+            "consent_whatsapp": "no",
             "consent_phone": "no",
         },
     )
@@ -88,6 +91,7 @@ def test_the_same_phone_offers_the_existing_client_instead(client, associate, st
             "first_name": "Claire",
             "phone": "212 555 0142",
             "consent_sms": "yes",
+            "consent_whatsapp": "yes",
             "consent_phone": "yes",
         },
     )
