@@ -18,11 +18,12 @@ from clienteling.stores.access import request_staff
 from clienteling.stores.refusals import security_alerts_for_store
 from customers.models import Customer, Order
 from customers.reason_kinds import client_initiated_kinds
-from customers.selectors import reasons_for_today, top_suggestions_for
+from customers.selectors import reasons_for_store_queue, reasons_for_today, top_suggestions_for
 
 RECENT_PURCHASE_DAYS = 7
 RECENT_PURCHASE_LIMIT = 10
 TODAY_REASON_LIMIT = 30
+TODAY_QUEUE_LIMIT = 20
 
 
 @require_GET
@@ -39,10 +40,14 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         # polls /rooms/pages/ by itself.
         pager = pager_for(staff)
         reasons = reasons_for_today(staff=staff, limit=TODAY_REASON_LIMIT)
-        suggestions = top_suggestions_for([reason.customer_id for reason in reasons])
-        for reason in reasons:
-            # Something personal to offer while reaching out: their best suggestion.
-            reason.top_suggestion = suggestions.get(reason.customer_id)
+        # Clients of the store nobody looks after (online, self sign-ups): one query more.
+        queue, queue_more = reasons_for_store_queue(staff=staff, limit=TODAY_QUEUE_LIMIT)
+        suggestions = top_suggestions_for([reason.customer_id for reason in reasons + queue])
+        for reason in reasons + queue:
+            # Something to offer while reaching out: the reason's own product (what runs
+            # out, what was left in a cart), else the client's best suggestion.
+            top = suggestions.get(reason.customer_id)
+            reason.suggested_product = reason.product or (top.product if top else None)
         # Grouped by what to do, in memory (no query): answer the clients who started it
         # (a reply, a sign-up), then reach out to the others. Each keeps the score order.
         initiated = set(client_initiated_kinds())
@@ -53,6 +58,8 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             reasons=reasons,
             replies=[reason for reason in reasons if reason.kind in initiated],
             outreach=[reason for reason in reasons if reason.kind not in initiated],
+            queue=queue,
+            queue_more=queue_more,
             recent_orders=list(
                 Order.objects.filter(customer__assigned_associate=staff, placed_at__gte=since)
                 .counted()

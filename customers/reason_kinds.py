@@ -198,6 +198,25 @@ REASON_KINDS: dict[str, ReasonKindSpec] = {
         # Answering: the same plain greeting as a personal message with no reason.
         draft="Hi {{ first_name }}, {{ associate_first }} from {{ store }} here. – {{ associate }}",
     ),
+    Reason.Kind.CART_ABANDONED: ReasonKindSpec(
+        badge="Left a cart",
+        urgency=26,
+        topic=None,
+        is_marketing=True,
+        client_initiated=False,
+        engine=Engine(candidates="_cart_abandoned", resolve="_cart_abandoned_resolve"),
+        draft="Hi {{ first_name }}, I saw you were looking at {{ product|default:'a few pieces' }}. Can I help with a size or hold it for you to try? – {{ associate }}",
+    ),
+    Reason.Kind.WISHLIST: ReasonKindSpec(
+        badge="Wishlist",
+        urgency=18,
+        # The client's own recent interest, as a left cart: marketing consent covers it.
+        topic=None,
+        is_marketing=True,
+        client_initiated=False,
+        engine=Engine(candidates="_wishlist", resolve="_wishlist_resolve"),
+        draft="Hi {{ first_name }}, I noticed {{ product|default:'a piece' }} on your wishlist. Would you like to try it on? I can put it aside for you. – {{ associate }}",
+    ),
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_reasons
 
 app_name = "customers"
 urlpatterns = [
@@ -12,6 +12,9 @@ urlpatterns = [
     path("<int:pk>/conversation/", views.conversation, name="conversation"),
     path("<int:pk>/selection/", views.selection_create, name="selection"),
     path("<int:pk>/preferences/<slug:step>/", views.questionnaire, name="questionnaire"),
+    path("<int:pk>/claim/", views_reasons.client_claim, name="claim"),
+    path("reasons/<int:pk>/snooze/", views_reasons.reason_snooze, name="reason-snooze"),
+    path("reasons/<int:pk>/dismiss/", views_reasons.reason_dismiss, name="reason-dismiss"),
     path("<int:pk>/notes/", views.note_create, name="note-create"),
     path("<int:pk>/notes/<int:note_pk>/edit/", views.note_edit, name="note-edit"),
     path("<int:pk>/notes/<int:note_pk>/pin/", views.note_pin, name="note-pin"),

@@ -65,6 +65,8 @@ class Reason(models.Model):
         MILESTONE = "milestone", "Milestone"
         SIGNED_UP = "signed_up", "Signed up at the counter"
         CLIENT_REPLIED = "client_replied", "The client wrote back"
+        CART_ABANDONED = "cart_abandoned", "Left a cart"
+        WISHLIST = "wishlist", "Saved to the wishlist"
 
     class State(models.TextChoices):
         OPEN = "open", "Open"

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from clienteling.core.errors import ApplicationError
@@ -68,3 +69,21 @@ def book_reassign(
         return clients.exclude(assigned_associate=to_staff).update(
             assigned_associate=to_staff, updated_at=timezone.now()
         )
+
+
+def customer_claim(*, customer: Customer, staff: StaffMember) -> bool:
+    """`staff` takes a client nobody looks after (no associate, or one who left) from the
+    store queue: the client and their reasons are theirs from now on.
+
+    A conditional UPDATE, so two people claiming at once give the client to one of them:
+    returns False when someone else took them first. Refused (ApplicationError): a client
+    of another store.
+    """
+    if customer.home_store_id != staff.store_id:
+        raise ApplicationError("Only someone of the client's store can take them.")
+    updated = (
+        Customer.objects.filter(pk=customer.pk, home_store_id=staff.store_id)
+        .filter(Q(assigned_associate__isnull=True) | Q(assigned_associate__user__is_active=False))
+        .update(assigned_associate=staff, updated_at=timezone.now())
+    )
+    return updated == 1

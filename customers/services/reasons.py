@@ -603,6 +603,92 @@ def _new_arrival(today: datetime.date, scope: set[int] | None) -> Iterator[Candi
                 break
 
 
+# --- The client's own interest online: a left cart, a wishlist ----------------------------
+
+# How far back a left cart or a saved piece still says something, and how long after it an
+# associate may bring it up (a day first: many finish the purchase by themselves).
+CART_DAYS = 7
+WISHLIST_DAYS = 14
+INTEREST_GRACE_DAYS = 1
+
+
+def _interest(
+    event_kind: str, days: int, expires_after: int, sentence: str, prefix: str
+) -> Callable[[datetime.date, set[int] | None], Iterator[Candidate]]:
+    """Candidates from recent engagement events of one kind on a product still on sale and
+    not bought since: one reason per client and product (the newest event says when)."""
+
+    def candidates(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate]:
+        events = (
+            _scoped(
+                EngagementEvent.objects.filter(
+                    kind=event_kind,
+                    product__isnull=False,
+                    product__is_active=True,
+                    product__in_stock=True,
+                    occurred_at__gte=_start(today - datetime.timedelta(days=days)),
+                ),
+                scope,
+            )
+            .annotate(bought=_later_purchase("product_id", "customer_id", "occurred_at"))
+            .filter(bought=False)
+            .values("customer_id", "customer__first_name", "product_id", "product__name")
+            .annotate(last=Max("occurred_at"))
+            .order_by("customer_id", "product_id")
+        )
+        for event in events.iterator(chunk_size=BATCH_SIZE):
+            on = _local(event["last"])
+            yield Candidate(
+                customer_id=event["customer_id"],
+                source_key=f"{prefix}:{event['product_id']}",
+                product_id=event["product_id"],
+                why=sentence.format(
+                    name=event["customer__first_name"], product=event["product__name"], on=on
+                ),
+                due_on=on + datetime.timedelta(days=INTEREST_GRACE_DAYS),
+                expires_on=on + datetime.timedelta(days=expires_after),
+            )
+
+    return candidates
+
+
+def _interest_resolve(kind: str) -> Callable[[datetime.date, set[int] | None], int]:
+    """Closes the reason when the client buys the product after it was raised, or when the
+    product can no longer be bought."""
+
+    def resolve(today: datetime.date, scope: set[int] | None) -> int:
+        reasons = _scoped(Reason.objects.filter(kind=kind), scope)
+        bought = _resolve(
+            reasons.filter(_later_purchase("product_id", "customer_id", "created_at")),
+            "Bought it.",
+        )
+        gone = _resolve(
+            reasons.filter(Q(product__in_stock=False) | Q(product__is_active=False)),
+            "No longer on sale.",
+        )
+        return bought + gone
+
+    return resolve
+
+
+_cart_abandoned = _interest(
+    EngagementEvent.Kind.CART_ABANDONED,
+    days=CART_DAYS,
+    expires_after=14,
+    sentence="{name} left {product} in their cart on {on:%a %d %b} without buying it.",
+    prefix="cart",
+)
+_cart_abandoned_resolve = _interest_resolve(Kind.CART_ABANDONED)
+_wishlist = _interest(
+    EngagementEvent.Kind.FAVOURITE,
+    days=WISHLIST_DAYS,
+    expires_after=30,
+    sentence="{name} saved {product} to their wishlist on {on:%a %d %b}: offer to put it aside.",
+    prefix="wish",
+)
+_wishlist_resolve = _interest_resolve(Kind.WISHLIST)
+
+
 # --- Drifting away, judged against the client's own history -------------------------------
 
 

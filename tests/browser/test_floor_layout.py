@@ -286,7 +286,8 @@ def test_todays_reasons_read_in_lines_in_short_rows(browser, live_server, floor,
         assert len(rows) == 30
         assert all(row["whyWidth"] >= 200 for row in rows), rows
         assert all(row["height"] <= 100 for row in rows), rows
-        groups = page.locator("#reasons details > summary")
+        # The groups' headings (each row has its own menu, a <details> of its own).
+        groups = page.locator("#reasons .group > details > summary")
         assert [" ".join(text.split()) for text in groups.all_inner_texts()] == [
             "Replies 5",
             "Reach out 25",

@@ -70,16 +70,27 @@ def test_home_query_count_does_not_grow_with_rows(
             ends_at=timezone.now() + datetime.timedelta(hours=1),
         )
 
+    def an_online_client_left_a_cart():
+        from tests.factories import ReasonFactory
+
+        ReasonFactory(
+            customer=CustomerFactory(home_store=store, assigned_associate=None),
+            kind="cart_abandoned",
+        )
+
     for _ in range(3):
         my_clients_visit()
-    # user, staff+store, book count, reasons, recent orders with clients and stores,
-    # fitting-room pages for me, today's appointments with clients, kinds, stylists and
-    # rooms (the session comes from the cache)
-    with django_assert_num_queries(7):
+        an_online_client_left_a_cart()
+    # user, staff+store, book count, reasons, the store queue, the best suggestion of each
+    # of their clients, recent orders with clients and stores, fitting-room pages for me,
+    # today's appointments with clients, kinds, stylists and rooms (the session comes from
+    # the cache)
+    with django_assert_num_queries(9):
         client.get("/")
     for _ in range(5):
         my_clients_visit()
-    with django_assert_num_queries(7):
+        an_online_client_left_a_cart()
+    with django_assert_num_queries(9):
         response = client.get("/")
     assert response.content.decode().count('class="list-row"') == 16  # 8 orders, 8 visits
 
@@ -223,3 +234,55 @@ def test_more_redirects_anonymous_users_and_refuses_post(client, associate):
     assert client.get("/more/")["Location"].startswith("/login/")
     client.force_login(associate.user)
     assert client.post("/more/").status_code == 405
+
+
+def test_reasons_of_clients_nobody_looks_after_reach_the_store_queue(
+    client, associate, manager, store, other_store_associate
+):
+    from django.contrib.auth import get_user_model
+
+    from tests.factories import ReasonFactory
+
+    gone = StaffMemberFactory(store=store, user__is_active=False)
+    nina = CustomerFactory(first_name="Nina", home_store=store, assigned_associate=None)
+    leo = CustomerFactory(first_name="Leo", home_store=store, assigned_associate=gone)
+    zoe = CustomerFactory(first_name="Zoe", home_store=other_store_associate.store)
+    ReasonFactory(customer=nina, kind="cart_abandoned", why="Nina left a tote.", score=70)
+    ReasonFactory(customer=leo, kind="wishlist", why="Leo saved a coat.", score=60)
+    ReasonFactory(customer=zoe, kind="wishlist", why="Zoe saved boots.")
+    mine = CustomerFactory(first_name="Claire", home_store=store, assigned_associate=associate)
+    ReasonFactory(customer=mine, kind="birthday", why="Claire's birthday.")
+    assert get_user_model().objects.filter(pk=gone.user_id, is_active=False).exists()
+
+    for person in (associate, manager):
+        client.force_login(person.user)
+        body = client.get("/").content.decode()
+        assert 'id="queue-heading">Store queue</h2> <span class="count">2</span>' in body
+        assert body.index("Nina left a tote.") < body.index("Leo saved a coat.")
+        assert "Zoe saved boots." not in body
+        assert f'action="/clients/{nina.pk}/claim/"' in body
+        assert body.count("becomes my client") == 2  # Nina and Leo, not Claire
+
+    client.force_login(other_store_associate.user)
+    body = client.get("/").content.decode()
+    assert "Zoe saved boots." in body and "Nina left a tote." not in body
+
+
+def test_today_suggests_the_product_a_replenishment_reason_is_about(client, associate, store):
+    from tests.factories import ProductFactory, ReasonFactory, RecommendationFactory
+
+    claire = CustomerFactory(first_name="Claire", home_store=store, assigned_associate=associate)
+    serum = ProductFactory(name="Rose serum")
+    RecommendationFactory(customer=claire, rank=1, product__name="Lou Lace midi dress")
+    reason = ReasonFactory(
+        customer=claire, kind="replenishment", product=serum, why="Her serum runs out soon."
+    )
+    client.force_login(associate.user)
+
+    body = client.get("/").content.decode()
+    assert "Suggest: Rose serum" in body
+    assert "Lou Lace midi dress" not in body
+    card = client.get(f"/clients/{claire.pk}/").content.decode()
+    assert "Suggest: Rose serum" in card
+    draft = client.get(f"/clients/{claire.pk}/contact/?reason={reason.pk}").content.decode()
+    assert "running low on Rose serum" in draft

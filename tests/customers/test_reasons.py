@@ -393,3 +393,85 @@ def test_a_product_used_in_a_makeover_raises_a_replenishment_reason_closed_by_a_
         reasons_refresh()
     reason.refresh_from_db()
     assert (reason.state, reason.closed_note) == ("resolved", "Bought it again.")
+
+
+def test_a_left_cart_is_a_reason_once_per_product_until_it_is_bought(claire, frozen):
+    tote = ProductFactory(name="Tote bag", in_stock=True)
+    scarf = ProductFactory(name="Silk scarf", in_stock=True)
+    for days_ago in (3, 1):  # left twice: one reason, dated by the last time
+        EngagementEventFactory(
+            customer=claire,
+            kind="cart_abandoned",
+            product=tote,
+            occurred_at=NOW - datetime.timedelta(days=days_ago),
+        )
+    EngagementEventFactory(  # too long ago to say anything
+        customer=claire,
+        kind="cart_abandoned",
+        product=scarf,
+        occurred_at=NOW - datetime.timedelta(days=20),
+    )
+
+    reasons_refresh()
+    (reason,) = _open("cart_abandoned")
+    assert reason.product == tote
+    assert reason.why == "Claire left Tote bag in their cart on Thu 19 Nov without buying it."
+    assert reason.due_on == datetime.date(2026, 11, 20)
+    reasons_refresh()
+    assert len(_open("cart_abandoned")) == 1
+
+    frozen.shift(datetime.timedelta(hours=2))
+    OrderLineFactory(order=_order(claire), product=tote)
+    reasons_refresh()
+    reason.refresh_from_db()
+    assert (reason.state, reason.closed_note) == ("resolved", "Bought it.")
+
+
+def test_a_cart_already_bought_or_no_longer_on_sale_raises_nothing(claire, frozen):
+    bought = ProductFactory(in_stock=True)
+    gone = ProductFactory(in_stock=False)
+    for product in (bought, gone):
+        EngagementEventFactory(
+            customer=claire,
+            kind="cart_abandoned",
+            product=product,
+            occurred_at=NOW - datetime.timedelta(days=2),
+        )
+    OrderLineFactory(order=_order(claire, days_ago=1), product=bought)
+    reasons_refresh()
+    assert not _open("cart_abandoned")
+
+
+def test_a_wishlist_piece_is_a_reason_closed_when_bought_or_sold_out(claire, store, frozen):
+    coat = ProductFactory(name="Camel coat", in_stock=True)
+    boots = ProductFactory(name="Ankle boots", in_stock=True)
+    maya = CustomerFactory(first_name="Maya", home_store=store)
+    EngagementEventFactory(
+        customer=claire,
+        kind="favourite",
+        product=coat,
+        occurred_at=NOW - datetime.timedelta(days=5),
+    )
+    EngagementEventFactory(
+        customer=maya,
+        kind="favourite",
+        product=boots,
+        occurred_at=NOW - datetime.timedelta(days=2),
+    )
+
+    reasons_refresh()
+    claires, mayas = sorted(_open("wishlist"), key=lambda reason: reason.customer_id)
+    assert (
+        claires.why
+        == "Claire saved Camel coat to their wishlist on Sun 15 Nov: offer to put it aside."
+    )
+    assert (claires.product, mayas.product) == (coat, boots)
+
+    frozen.shift(datetime.timedelta(hours=2))
+    OrderLineFactory(order=_order(claire), product=coat)
+    product_set_stock(product=boots, in_stock=False)
+    reasons_refresh()
+    claires.refresh_from_db()
+    mayas.refresh_from_db()
+    assert claires.closed_note == "Bought it."
+    assert mayas.closed_note == "No longer on sale."
