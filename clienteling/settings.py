@@ -448,6 +448,7 @@ MAKEOVER_ASK_RATE = env.str("MAKEOVER_ASK_RATE", default="10/h")
 CHANNELS = {
     "email": "clienteling.channels.email.SPEC",
     "sms": "clienteling.channels.sms.SPEC",
+    "whatsapp": "clienteling.channels.whatsapp.SPEC",
 }
 # EMAIL_URL picks Django's email backend: "consolemail://", "filemail:///relative/path"
 # or "filemail:////absolute/path" (django-environ drops one slash),
@@ -524,6 +525,13 @@ TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_DEFAULT_FROM = env.str("TWILIO_DEFAULT_FROM", default="")
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# WhatsApp (WHATSAPP_TRANSPORT=clienteling.channels.whatsapp.TwilioWhatsAppTransport; the
+# console prints instead): the same Twilio account; each store sends from its WhatsApp
+# sender number, else TWILIO_WHATSAPP_DEFAULT_FROM (E.164, without "whatsapp:").
+WHATSAPP_TRANSPORT = env.str(
+    "WHATSAPP_TRANSPORT", default="clienteling.channels.whatsapp.ConsoleWhatsAppTransport"
+)
+TWILIO_WHATSAPP_DEFAULT_FROM = env.str("TWILIO_WHATSAPP_DEFAULT_FROM", default="")
 # Undelivered texts whose error says the number itself is bad (30003, 30005, 30006,
 # 21211...) before the number is treated as bounced.
 SMS_BAD_NUMBER_FAILURES = env.int("SMS_BAD_NUMBER_FAILURES", default=2)

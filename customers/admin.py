@@ -501,7 +501,16 @@ class MessageTemplateForm(forms.ModelForm):
 
     class Meta:
         model = MessageTemplate
-        fields = ["name", "purpose", "channel", "subject", "body", "is_active"]
+        fields = [
+            "name",
+            "purpose",
+            "channel",
+            "subject",
+            "body",
+            "whatsapp_content_sid",
+            "whatsapp_variables",
+            "is_active",
+        ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -513,6 +522,14 @@ class MessageTemplateForm(forms.ModelForm):
         for name in ("body", "subject"):
             if error := _template_error(cleaned.get(name) or "", purpose):
                 self.add_error(name, error)
+        known = wording_samples(purpose)
+        names = [n.strip() for n in (cleaned.get("whatsapp_variables") or "").split(",")]
+        if unknown := [name for name in names if name and known and name not in known]:
+            self.add_error(
+                "whatsapp_variables",
+                f"Unknown variable{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)} "
+                f"(this message has {', '.join(known)}).",
+            )
         return cleaned
 
 
@@ -590,6 +607,63 @@ class AutomationRuleAdmin(admin.ModelAdmin):
     list_filter = ["mode", "is_active"]
     list_select_related = ["template"]
     autocomplete_fields = ["template"]
+    readonly_fields = ["would_reach_now", "enabled_at"]
+
+    def _reach(self, obj: AutomationRule):
+        # Counted once per page, with the same selection the hourly run sends from.
+        if getattr(obj, "_reach", None) is None:
+            obj._reach = services.automation_reach(obj)
+        return obj._reach
+
+    @admin.display(description="would reach now")
+    def would_reach_now(self, obj: AutomationRule | None) -> str:
+        if obj is None or obj.pk is None:
+            return "Counted once the rule is saved."
+        reach = self._reach(obj)
+        clients = f"{reach.now} client{'s' if reach.now != 1 else ''}"
+        if obj.mode != AutomationRule.Mode.SEND:
+            return f"Nobody: it drafts for the associates ({clients} have a reason waiting)."
+        backlog = ""
+        if reach.backlog:
+            backlog = f" {reach.backlog} more had a reason open before it was switched on: " + (
+                "included." if obj.include_backlog else "left out (“include the backlog”)."
+            )
+        when = "now" if obj.is_active else "if switched on now"
+        return f"{clients} {when}, at the next hourly run.{backlog}"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and "include_backlog" in form.base_fields:
+            backlog = self._reach(obj).backlog
+            form.base_fields["include_backlog"].help_text = (
+                f"Also send for the reasons already open when the rule was switched on: "
+                f"{backlog} client{'s' if backlog != 1 else ''} would get a message now. "
+                "Off: only reasons opened afterwards get one."
+            )
+        return form
+
+    def save_model(self, request, obj, form, change) -> None:
+        was_sending = bool(
+            change
+            and AutomationRule.objects.filter(
+                pk=obj.pk, is_active=True, mode=AutomationRule.Mode.SEND
+            ).exists()
+        )
+        services.automation_rule_save(rule=obj, was_sending=was_sending)
+        if obj.sends and not was_sending:
+            obj._reach = None
+            reach = self._reach(obj)
+            self.message_user(
+                request,
+                f"{obj} is on: it would reach {reach.now} client"
+                f"{'s' if reach.now != 1 else ''} now."
+                + (
+                    f" {reach.backlog} with a reason already open are left out unless you "
+                    "tick “include the backlog”."
+                    if reach.backlog and not obj.include_backlog
+                    else ""
+                ),
+            )
 
 
 @admin.register(Message)

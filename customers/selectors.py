@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -351,14 +352,9 @@ def message_channel_default(
     return open_now or otherwise or (wanted if is_channel(wanted) else channel_codes()[0])
 
 
-def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
-    """The reasons an associate sees on Today, best first, frugally.
-
-    Each client shows at most REASONS_MAX_PER_CLIENT_PER_WEEK reasons, minus the contacts
-    they already had in the last 7 days: a client called on Monday does not come back on
-    Wednesday for another reason. One query: a window function ranks each client's
-    reasons and the filter on it runs in the database.
-    """
+def _weekly_capped(reasons: QuerySet[Reason]) -> QuerySet[Reason]:
+    """At most REASONS_MAX_PER_CLIENT_PER_WEEK reasons per client, minus the contacts they
+    already had in the last 7 days (the client's replies and sign-ups always pass)."""
     cap = settings.REASONS_MAX_PER_CLIENT_PER_WEEK
     week_ago = timezone.now() - datetime.timedelta(days=7)
     recent_contacts = (
@@ -372,28 +368,63 @@ def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
         .annotate(count=Count("pk"))
         .values("count")[:1]
     )
+    return reasons.annotate(
+        client_rank=Window(
+            RowNumber(),
+            partition_by=[F("customer_id")],
+            order_by=[F("score").desc(), F("due_on").asc(), F("pk").asc()],
+        ),
+        contacted=Coalesce(Subquery(recent_contacts), Value(0)),
+        # What the client started (a reply, a sign-up) always reaches the associate:
+        # the weekly cap is about us reaching out, not about answering.
+        allowed=Case(
+            When(kind__in=client_initiated_kinds(), then=Value(cap + 1)),
+            default=Value(cap) - F("contacted"),
+        ),
+    ).filter(client_rank__lte=F("allowed"))
+
+
+def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
+    """The reasons an associate sees on Today, best first, frugally.
+
+    Each client shows at most REASONS_MAX_PER_CLIENT_PER_WEEK reasons, minus the contacts
+    they already had in the last 7 days: a client called on Monday does not come back on
+    Wednesday for another reason. One query: a window function ranks each client's
+    reasons and the filter on it runs in the database.
+    """
     return list(
-        Reason.objects.due()
-        .for_associate(staff)
-        .filter(customer__erased_at__isnull=True)
-        .annotate(
-            client_rank=Window(
-                RowNumber(),
-                partition_by=[F("customer_id")],
-                order_by=[F("score").desc(), F("due_on").asc(), F("pk").asc()],
-            ),
-            contacted=Coalesce(Subquery(recent_contacts), Value(0)),
-            # What the client started (a reply, a sign-up) always reaches the associate:
-            # the weekly cap is about us reaching out, not about answering.
-            allowed=Case(
-                When(kind__in=client_initiated_kinds(), then=Value(cap + 1)),
-                default=Value(cap) - F("contacted"),
-            ),
+        _weekly_capped(
+            Reason.objects.due().for_associate(staff).filter(customer__erased_at__isnull=True)
         )
-        .filter(client_rank__lte=F("allowed"))
         .select_related("customer", "product")
         .order_by("-score", "due_on", "pk")[:limit]
     )
+
+
+def reasons_for_store_queue(*, staff: StaffMember, limit: int = 20) -> tuple[list[Reason], bool]:
+    """The store queue: reasons about clients of the store nobody looks after (no associate,
+    or one who left: online clients, self sign-ups), for everyone of the store to take.
+
+    Best first, under the same weekly cap per client as Today; the clients' own replies and
+    sign-ups are not here (everyone of the store already sees them under Replies). One
+    query; returns at most `limit` reasons and whether there were more.
+    """
+    unowned = (
+        Reason.objects.due()
+        .filter(
+            Q(customer__assigned_associate__isnull=True)
+            | Q(customer__assigned_associate__user__is_active=False),
+            customer__home_store_id=staff.store_id,
+            customer__erased_at__isnull=True,
+        )
+        .exclude(kind__in=client_initiated_kinds())
+    )
+    rows = list(
+        _weekly_capped(unowned)
+        .select_related("customer", "product")
+        .order_by("-score", "due_on", "pk")[: limit + 1]
+    )
+    return rows[:limit], len(rows) > limit
 
 
 def top_suggestions_for(customer_ids: list[int]) -> dict[int, Recommendation]:
@@ -441,3 +472,152 @@ def reasons_source_keys(*, customer_id: int, kind: str, source_prefix: str) -> s
             customer_id=customer_id, kind=kind, source_key__startswith=source_prefix
         ).values_list("source_key", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """What became of a message, in the associate's words: a badge and a plain sentence."""
+
+    # waiting, sent, delivered, failed, not-sent or answered (also the badge's colour).
+    state: str
+    label: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One row of the card's contact log: a logged contact, or a message an automation
+    or a reminder sent (those have no contact)."""
+
+    channel: str
+    what: str
+    who: str
+    at: datetime.datetime
+    body: str = ""
+    reason: Reason | None = None
+    status: DeliveryStatus | None = None
+
+
+def _local_when(moment: datetime.datetime, zone, now: datetime.datetime) -> str:
+    local = moment.astimezone(zone)
+    if local.date() == now.astimezone(zone).date():
+        return f"today at {local:%H:%M}"
+    return f"{local:%a} {local.day} {local:%b} at {local:%H:%M}"
+
+
+def message_delivery_status(
+    message, *, name: str, zone, now: datetime.datetime | None = None, answered_at=None
+) -> DeliveryStatus:
+    """A message's fate in plain words: waiting (until when, in the client's time), sent,
+    delivered, failed (the provider's reason), not sent (why) or answered (`answered_at`:
+    the client wrote back after it on its channel)."""
+    from .models import Message
+
+    now = now or timezone.now()
+    status = message.status
+    if status == Message.Status.SUPPRESSED:
+        return DeliveryStatus("not-sent", "Not sent", message.suppressed_reason)
+    if status == Message.Status.FAILED:
+        return DeliveryStatus(
+            "failed", "Failed", message.last_error or "The provider gave no reason."
+        )
+    if status in (Message.Status.QUEUED, Message.Status.SENDING):
+        if message.scheduled_for is None or message.scheduled_for <= now:
+            return DeliveryStatus("waiting", "Waiting", "going out now")
+        when = f"goes {_local_when(message.scheduled_for, zone, now)} {name}'s time"
+        if message.attempts and message.last_error:
+            return DeliveryStatus(
+                "waiting", "Waiting", f"trying again: {when}. Last try: {message.last_error}"
+            )
+        local = message.scheduled_for.astimezone(zone)
+        if local.hour < 12 and local.date() > message.created_at.astimezone(zone).date():
+            return DeliveryStatus("waiting", "Waiting", f"held for the morning: {when}")
+        return DeliveryStatus("waiting", "Waiting", when)
+    if answered_at is not None:
+        return DeliveryStatus(
+            "answered", "Answered", f"{name} wrote back {_local_when(answered_at, zone, now)}"
+        )
+    if status == Message.Status.DELIVERED:
+        return DeliveryStatus("delivered", "Delivered", "")
+    return DeliveryStatus("sent", "Sent", "")
+
+
+def _answered_at(customer_ref: str, channel_ref: str, sent_ref: str) -> Subquery:
+    """When the client first wrote back on the message's channel after it went."""
+    return Subquery(
+        Contact.objects.filter(
+            customer_id=OuterRef(customer_ref),
+            channel=OuterRef(channel_ref),
+            direction=Contact.Direction.INBOUND,
+            occurred_at__gte=OuterRef(sent_ref),
+        )
+        .order_by("occurred_at")
+        .values("occurred_at")[:1]
+    )
+
+
+def contact_log_for_card(customer: Customer, *, limit: int = 10) -> list[LogEntry]:
+    """The card's contact log, newest first: logged contacts (with their message's fate)
+    and the messages automations and reminders sent, which have no contact. Two queries
+    whatever the history; "answered" is a subquery on each."""
+    now = timezone.now()
+    zone = zoneinfo.ZoneInfo(customer.time_zone or customer.home_store.time_zone)
+    name = customer.first_name or "the client"
+    contacts = (
+        customer.contacts.select_related("staff", "reason", "message")
+        .annotate(answered_at=_answered_at("customer_id", "message__channel", "message__sent_at"))
+        .order_by("-occurred_at")[:limit]
+    )
+    messages = (
+        customer.messages.filter(contact__isnull=True)
+        .select_related("sender", "reason")
+        .annotate(answered_at=_answered_at("customer_id", "channel", "sent_at"))
+        .order_by("-created_at")[:limit]
+    )
+    entries = []
+    for contact in contacts:
+        message = contact.message
+        inbound = contact.direction == Contact.Direction.INBOUND
+        who = (
+            (contact.staff.get_full_name() or contact.staff.get_username())
+            if contact.staff
+            else (name if inbound else "Someone")
+        )
+        entries.append(
+            LogEntry(
+                channel=contact.get_channel_display(),
+                what=(
+                    "Message"
+                    if message is not None
+                    else f"{name} wrote"
+                    if inbound and is_channel(contact.channel)
+                    else contact.get_outcome_display()
+                ),
+                who=who,
+                at=contact.occurred_at,
+                body=contact.body,
+                reason=contact.reason,
+                status=message_delivery_status(
+                    message, name=name, zone=zone, now=now, answered_at=contact.answered_at
+                )
+                if message is not None
+                else None,
+            )
+        )
+    for message in messages:
+        sender = message.sender
+        entries.append(
+            LogEntry(
+                channel=message.get_channel_display(),
+                what="Message",
+                who=(sender.get_full_name() or sender.get_username()) if sender else "Automatic",
+                at=message.created_at,
+                body=message.body,
+                reason=message.reason,
+                status=message_delivery_status(
+                    message, name=name, zone=zone, now=now, answered_at=message.answered_at
+                ),
+            )
+        )
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:limit]

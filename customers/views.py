@@ -140,11 +140,7 @@ def _card_context(customer: Customer, **extra) -> dict:
         "reasons": list(
             customer.reasons.open().select_related("product").order_by("-score", "due_on")[:10]
         ),
-        "contacts": list(
-            customer.contacts.select_related("staff", "reason", "message").order_by("-occurred_at")[
-                :10
-            ]
-        ),
+        "contact_log": selectors.contact_log_for_card(customer),
         "engagement": engagement,
         "engagement_summary": selectors.engagement_summary(engagement),
     }

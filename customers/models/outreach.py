@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -31,6 +32,29 @@ class MessageTemplate(models.Model):
         )
     )
     is_active = models.BooleanField(default=True)
+    # WhatsApp: the version Meta approved in Twilio's Content API, sent outside the
+    # 24-hour window (when free text can't go) with its numbered variables.
+    whatsapp_content_sid = models.CharField(
+        "WhatsApp template (Content SID)",
+        max_length=34,
+        blank=True,
+        validators=[
+            RegexValidator(r"^HX[0-9a-fA-F]{32}$", "A Content SID is HX and 32 hex digits.")
+        ],
+        help_text=(
+            "The approved WhatsApp template in Twilio (HX…): it can go to a client who last "
+            "wrote on WhatsApp more than 24 hours ago."
+        ),
+    )
+    whatsapp_variables = models.CharField(
+        "WhatsApp template variables",
+        max_length=200,
+        blank=True,
+        help_text=(
+            "The variables of the approved template's {{1}}, {{2}}…, in order, separated by "
+            "commas: e.g. first_name, store."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -99,12 +123,30 @@ class AutomationRule(models.Model):
         help_text="Marketing counts towards the client's weekly cap; service messages do not.",
     )
     is_active = models.BooleanField(default=True)
+    # When it last started sending by itself (switched on in "send" mode): it sends only
+    # for reasons opened since, so switching a rule on never blasts the reasons already
+    # waiting. Set and cleared by `services.automation_rule_save`; empty on a rule that
+    # was sending before this existed, which keeps sending as it did.
+    enabled_at = models.DateTimeField("sending since", null=True, blank=True, editable=False)
+    include_backlog = models.BooleanField(
+        "include the backlog",
+        default=False,
+        help_text=(
+            "Also send for the reasons that were already open when the rule was switched on. "
+            "Off: only reasons opened afterwards get a message."
+        ),
+    )
 
     class Meta:
         ordering = ["reason_kind"]
 
     def __str__(self) -> str:
         return f"{self.get_reason_kind_display()}: {self.get_mode_display().lower()}"
+
+    @property
+    def sends(self) -> bool:
+        """It sends by itself: switched on, in "send automatically" mode."""
+        return self.is_active and self.mode == self.Mode.SEND
 
 
 class MessageQuerySet(models.QuerySet):
@@ -163,6 +205,9 @@ class Message(models.Model):
     variant = models.CharField(
         max_length=1, choices=MessageTemplateVariant.Letter.choices, blank=True
     )
+    # The variables of the approved template it goes as ({"1": "Claire"}), on channels
+    # that send approved templates (WhatsApp's ContentVariables).
+    template_variables = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     suppressed_reason = models.CharField(max_length=200, blank=True)
     dedupe_key = models.CharField(max_length=100, unique=True)

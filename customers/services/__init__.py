@@ -1,7 +1,7 @@
 """Writes on clients: every interface (pages, API, tasks, admin) calls these."""
 
 from .audit import audit_record
-from .books import book_reassign
+from .books import book_reassign, customer_claim
 from .consent import (
     ConsentAnswer,
     ConsentChange,
@@ -28,6 +28,8 @@ from .merge import customer_merge, customer_merge_check
 from .notes import note_add, note_set_pinned, note_text_clean, note_update
 from .orders import order_update_alteration, order_update_shipment
 from .outreach import (
+    automation_reach,
+    automation_rule_save,
     automations_run,
     client_replied,
     email_inbound,
@@ -67,6 +69,8 @@ __all__ = [
     "IngestResult",
     "SignupResult",
     "audit_record",
+    "automation_reach",
+    "automation_rule_save",
     "automations_run",
     "book_reassign",
     "client_replied",
@@ -78,6 +82,7 @@ __all__ = [
     "contact_log",
     "contact_preferences_set",
     "conversation_reply",
+    "customer_claim",
     "customer_create",
     "customer_duplicates",
     "customer_erase_own",

@@ -28,6 +28,7 @@ from clienteling.channels import (
     Sender,
     TransientTransportError,
     get_transport,
+    is_channel,
 )
 from clienteling.channels import channel as channel_spec
 from clienteling.channels import email as email_channel
@@ -94,6 +95,7 @@ def message_queue(
     scheduled_for: datetime.datetime | None = None,
     template: MessageTemplate | None = None,
     variant: str = "",
+    template_context: dict[str, str] | None = None,
 ) -> Message:
     """Write a message to the outbox and deliver it after commit (or at its time).
 
@@ -101,6 +103,10 @@ def message_queue(
     no message. The same dedupe key twice returns the first message: queueing is
     idempotent. The policy is checked now, so the caller learns at once if the message
     can't go (it is recorded as not sent, with why), and again at delivery.
+
+    A `template` with an approved version on the channel (WhatsApp's Content SID) makes
+    the message that approved template, with its variables taken from
+    `template_context` (by default the client's, their associate's and store's names).
     """
     if not body.strip():
         raise ApplicationError("Write the message first.", field="body")
@@ -115,7 +121,15 @@ def message_queue(
         is_marketing=is_marketing,
         topic=topic,
         at=max(when, now),
+        template=template,
     )
+    template_variables = {}
+    if is_channel(decision.channel) and channel_spec(decision.channel).approved_template_id(
+        template
+    ):
+        template_variables = _template_variables(
+            template, customer=customer, reason=reason, context=template_context
+        )
     message = Message(
         customer=customer,
         channel=decision.channel,
@@ -129,6 +143,7 @@ def message_queue(
         reason=reason,
         template=template,
         variant=variant,
+        template_variables=template_variables,
         dedupe_key=dedupe_key,
         scheduled_for=decision.send_at or when,
     )
@@ -148,6 +163,26 @@ def message_queue(
 
         enqueue_on_commit(message_deliver_task, message.pk)
     return message
+
+
+def _template_variables(
+    template: MessageTemplate,
+    *,
+    customer: Customer,
+    reason: Reason | None,
+    context: dict[str, str] | None,
+) -> dict[str, str]:
+    """An approved template's numbered variables ({"1": "Claire", "2": "Soho"}), from the
+    names its `whatsapp_variables` lists in order."""
+    if context is None:
+        associate = customer.assigned_associate
+        context = reason_wording_context(
+            customer=customer,
+            reason=reason,
+            associate=associate.display_name if associate else customer.home_store.name,
+        )
+    names = [name.strip() for name in template.whatsapp_variables.split(",") if name.strip()]
+    return {str(number): str(context.get(name, "")) for number, name in enumerate(names, 1)}
 
 
 def messages_withdraw(*, dedupe_prefix: str, reason: str) -> int:
@@ -182,7 +217,7 @@ def message_deliver(*, message_id: int) -> str:
     if not _claim(message_id, now):
         return "skipped"
     message = Message.objects.select_related(
-        "customer__home_store", "customer__contact_preferences", "reason"
+        "customer__home_store", "customer__contact_preferences", "reason", "template"
     ).get(pk=message_id)
     customer = message.customer
     if message.reason and message.reason.state in (Reason.State.RESOLVED, Reason.State.DISMISSED):
@@ -200,6 +235,7 @@ def message_deliver(*, message_id: int) -> str:
         topic=message.topic,
         at=now,
         exclude_message_id=message.pk,
+        template=message.template,
     )
     if not decision.allowed:
         Message.objects.filter(pk=message.pk).update(
@@ -235,6 +271,8 @@ def message_deliver(*, message_id: int) -> str:
         reference=str(message.pk),
         unsubscribe_url=link,
         purpose=message.purpose,
+        template_id=spec.approved_template_id(message.template),
+        template_variables=message.template_variables if message.template_id else {},
     )
     try:
         result = get_transport(message.channel).send(outgoing)
@@ -311,10 +349,11 @@ class SmsReceived:
 
 
 def _store_texted(*, to_number: str, messaging_service_sid: str) -> Store | None:
-    """The store whose number (or Messaging Service) the client texted, if it is one."""
+    """The store whose number (its texts' or its WhatsApp sender, or its Messaging
+    Service) the client wrote to, if it is one."""
     match = Q(pk__in=[])
     if to_number:
-        match |= Q(sms_from_number=to_number)
+        match |= Q(sms_from_number=to_number) | Q(whatsapp_from_number=to_number)
     if messaging_service_sid:
         match |= Q(twilio_messaging_service_sid=messaging_service_sid)
     return Store.objects.filter(match).order_by("pk").first()
@@ -340,12 +379,12 @@ def _withdrew(customer: Customer, consent: str) -> bool:
     return event is not None and not event.granted
 
 
-def _confirmation(keyword: str, store: Store | None) -> str:
+def _confirmation(keyword: str, store: Store | None, noun: str = "texts") -> str:
     name = store.name if store is not None else "us"
     if keyword == "stop":
-        return f"You won't get more texts from {name}. Reply START to opt back in."
+        return f"You won't get more {noun} from {name}. Reply START to opt back in."
     if keyword == "start":
-        return f"You'll get texts from {name} again. Reply STOP to opt out."
+        return f"You'll get {noun} from {name} again. Reply STOP to opt out."
     phone = f" Call us on {store.phone}." if store is not None and store.phone else ""
     return f"{name}.{phone} Reply STOP to opt out, START to opt back in."
 
@@ -357,8 +396,11 @@ def sms_received(
     to_number: str = "",
     messaging_service_sid: str = "",
     provider_id: str = "",
+    channel: str = "",
 ) -> SmsReceived:
-    """A text from a client, as the provider delivered it.
+    """A text from a client, as the provider delivered it (or, with `channel`, a message
+    on another channel reached by phone number: "whatsapp"; what follows then holds for
+    that channel and its consent, and texts are left as they were).
 
     - STOP and its friends (`keywords.keyword_of`) revoke SMS consent at once (the
       client's own act, in their words) for every client with that number, in any
@@ -371,7 +413,9 @@ def sms_received(
     With `provider_id` (Twilio's MessageSid), a text handled before records nothing and
     gets no reply: a retried webhook never confirms twice.
     """
-    sms_consent = sms_channel.SPEC.consent
+    spec = channel_spec(channel or sms_channel.SPEC.code)
+    sms_consent = spec.consent
+    noun = "texts" if spec.code == sms_channel.SPEC.code else spec.noun
     with transaction.atomic():
         if provider_id:
             try:
@@ -410,7 +454,7 @@ def sms_received(
                 clients=len(customers),
                 keyword="stop",
                 revoked=revoked,
-                reply=_confirmation("stop", store),
+                reply=_confirmation("stop", store, noun),
             )
         if match is not None and match.kind == "start":
             opted_out = any(
@@ -435,14 +479,14 @@ def sms_received(
                     clients=len(customers),
                     keyword="start",
                     granted=granted,
-                    reply=_confirmation("start", store),
+                    reply=_confirmation("start", store, noun),
                 )
         if match is not None and match.kind == "help":
             return SmsReceived(
                 clients=len(customers), keyword="help", reply=_confirmation("help", store)
             )
         for customer in customers:
-            client_replied(customer=customer, channel=sms_channel.SPEC.code, body=body)
+            client_replied(customer=customer, channel=spec.code, body=body)
         return SmsReceived(clients=len(customers))
 
 
@@ -558,11 +602,80 @@ def variant_for(*, rule_id: int, customer_id: int) -> str:
     return "AB"[digest[0] % 2]
 
 
+def _automation_due_reasons(rule, now: datetime.datetime):
+    return (
+        Reason.objects.open()
+        .filter(kind=rule.reason_kind, due_on__lte=timezone.localdate(now))
+        .exclude(messages__isnull=False)
+    )
+
+
+def _automation_start(rule, now: datetime.datetime) -> datetime.datetime | None:
+    """Since when a rule counts its reasons: since it was switched on (a rule not sending
+    yet: as if switched on now). None for a rule that sent before `enabled_at` existed."""
+    return rule.enabled_at if rule.sends else now
+
+
+def automation_reasons(rule, *, now: datetime.datetime | None = None):
+    """The reasons a rule sends for: open, of its kind, due, without a message yet, and,
+    unless the manager ticked "include the backlog", opened since the rule was switched
+    on. The one selection `automations_run` sends from and the admin counts."""
+    now = now or timezone.now()
+    reasons = _automation_due_reasons(rule, now)
+    start = None if rule.include_backlog else _automation_start(rule, now)
+    return reasons if start is None else reasons.filter(created_at__gte=start)
+
+
+@dataclass(frozen=True)
+class AutomationReach:
+    """How many clients a rule would message if the hourly run happened now."""
+
+    now: int
+    # Clients whose reasons were already open when it was switched on: left out unless
+    # "include the backlog" is ticked.
+    backlog: int
+
+
+def automation_reach(rule, *, now: datetime.datetime | None = None) -> AutomationReach:
+    """Count, without sending, the clients `automations_run` would message for `rule` now
+    (as if it were switched on, when it is not), and those of the backlog. Two
+    COUNT(DISTINCT customer) queries."""
+    now = now or timezone.now()
+    start = _automation_start(rule, now)
+    backlog = 0
+    if start is not None:
+        backlog = (
+            _automation_due_reasons(rule, now)
+            .filter(created_at__lt=start)
+            .values("customer_id")
+            .distinct()
+            .count()
+        )
+    reached = automation_reasons(rule, now=now).values("customer_id").distinct().count()
+    return AutomationReach(now=reached, backlog=backlog)
+
+
+def automation_rule_save(*, rule, was_sending: bool, now: datetime.datetime | None = None):
+    """Save a rule as a manager set it. Switching it on (active, "send automatically")
+    starts `enabled_at` now, so it sends only for reasons opened from then on unless
+    "include the backlog" is ticked; switching it off clears both, so switching it on
+    again later starts afresh."""
+    if rule.sends and not was_sending:
+        rule.enabled_at = now or timezone.now()
+    elif not rule.sends:
+        rule.enabled_at = None
+        rule.include_backlog = False
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
 def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Queue the messages that active "send automatically" rules ask for.
 
     One message per reason (dedupe key "reason:<id>"), so running it every hour queues
-    each once. The policy still decides: a client over their weekly cap or in quiet
+    each once; only for reasons opened since the rule was switched on, unless it
+    includes the backlog (`automation_reasons`). The policy still decides: a client over their weekly cap or in quiet
     hours gets a suppressed or a later message, recorded with why. When the rule's
     template has two wordings (A and B), each client gets one (`variant_for`); the
     message records its template and wording for the performance page.
@@ -581,11 +694,8 @@ def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
     for rule in rules:
         wordings = {variant.letter: variant for variant in rule.template.variants.all()}
         has_two_wordings = {"A", "B"} <= wordings.keys()
-        reasons = (
-            Reason.objects.open()
-            .filter(kind=rule.reason_kind, due_on__lte=timezone.localdate(now))
-            .exclude(messages__isnull=False)
-            .select_related("customer__home_store", "customer__assigned_associate__user", "product")
+        reasons = automation_reasons(rule, now=now).select_related(
+            "customer__home_store", "customer__assigned_associate__user", "product"
         )
         for reason in reasons.iterator(chunk_size=AUTOMATION_BATCH):
             customer = reason.customer

@@ -161,11 +161,12 @@ def test_card_query_count_is_the_same_for_5_and_500_orders(
     client.force_login(associate.user)
     # user, staff+store, client (+store, associate, preferences), audit insert,
     # orders, lines+products, consents, sizes, preferences, notes, suggestions, reasons,
-    # contacts, engagement (the session comes from the cache): 14, the budget is 15
-    with django_assert_num_queries(14):
+    # contacts (+their message, "answered" a subquery), messages without a contact,
+    # engagement (the session comes from the cache): 15, the budget is 15
+    with django_assert_num_queries(15):
         client.get(f"/clients/{customer.pk}/")
     _orders(customer, 495, start=5)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = client.get(f"/clients/{customer.pk}/")
     assert response.content.decode().count('class="order"') == 10
 
@@ -213,3 +214,170 @@ def test_card_shows_suggestions_with_their_why_new_categories_marked(client, ass
     client.force_login(associate.user)
     body = client.get(f"/clients/{claire.pk}/").content.decode()
     assert "Suede ankle boots" in body and "New for Claire" in body and "never shoes" in body
+
+
+# --- The contact log: each message's fate, in plain words ------------------------------
+
+# Monday 7 December 2026, 22:00 in New York (the store's zone): in Claire's quiet hours.
+MONDAY_NIGHT_NY = datetime.datetime(2026, 12, 8, 3, 0, tzinfo=datetime.UTC)
+
+
+def _messages(customer, associate, count, start=0):
+    """Messages of every kind: by an associate (a contact), by an automation (none),
+    and the client's answers."""
+    from customers.models import Contact, Message
+    from tests.factories import ContactFactory, MessageFactory, ReasonFactory
+
+    for n in range(start, start + count):
+        sent = timezone.now() - datetime.timedelta(hours=n + 2)
+        message = MessageFactory(
+            customer=customer, status=Message.Status.SENT, sent_at=sent, sender=associate.user
+        )
+        ContactFactory(
+            customer=customer,
+            staff=associate.user,
+            channel="sms",
+            outcome=Contact.Outcome.SENT,
+            message=message,
+            occurred_at=sent,
+        )
+        MessageFactory(
+            customer=customer,
+            status=Message.Status.DELIVERED,
+            sent_at=sent,
+            reason=ReasonFactory(customer=customer, source_key=f"order:{n}"),
+        )
+        ContactFactory(
+            customer=customer,
+            staff=None,
+            channel="sms",
+            direction=Contact.Direction.INBOUND,
+            occurred_at=sent + datetime.timedelta(minutes=5),
+        )
+
+
+def test_card_query_count_is_the_same_for_3_and_300_messages(
+    client, associate, store, django_assert_num_queries
+):
+    customer = CustomerFactory(home_store=store, assigned_associate=associate)
+    _messages(customer, associate, 1)
+    client.force_login(associate.user)
+    # As above, less the order lines (no orders): the contacts with their message and
+    # "answered", and the messages without a contact, are one query each.
+    with django_assert_num_queries(14):
+        client.get(f"/clients/{customer.pk}/")
+    _messages(customer, associate, 99, start=1)
+    with django_assert_num_queries(14):
+        response = client.get(f"/clients/{customer.pk}/")
+    log = response.context["contact_log"]
+    assert len(log) == 10
+    assert {entry.status.state for entry in log if entry.status} == {"answered"}
+
+
+def _log_row(client, associate, customer) -> str:
+    client.force_login(associate.user)
+    body = client.get(f"/clients/{customer.pk}/").content.decode()
+    log = body.split('id="log-heading"')[1].split("</section>")[0]
+    return " ".join(log.split())
+
+
+@pytest.fixture
+def night(time_machine):
+    time_machine.move_to(MONDAY_NIGHT_NY, tick=False)
+
+
+def test_a_message_held_for_quiet_hours_says_until_when_in_her_time(
+    client, associate, claire, night
+):
+    from customers.models import Message
+    from tests.factories import MessageFactory
+
+    MessageFactory(
+        customer=claire,
+        channel="email",
+        status=Message.Status.QUEUED,
+        scheduled_for=datetime.datetime(2026, 12, 8, 13, 0, tzinfo=datetime.UTC),
+    )
+    row = _log_row(client, associate, claire)
+    assert (
+        '<span class="badge delivery-waiting">Waiting</span> <span class="delivery-detail">'
+        "held for the morning: goes Tue 8 Dec at 08:00 Claire&#x27;s time</span>"
+    ) in row
+    assert "Automatic" in row
+
+
+def test_a_sent_and_a_delivered_message_say_so(client, associate, claire):
+    from customers.models import Message
+    from tests.factories import MessageFactory
+
+    MessageFactory(customer=claire, status=Message.Status.SENT, sent_at=timezone.now())
+    MessageFactory(customer=claire, status=Message.Status.DELIVERED, sent_at=timezone.now())
+    row = _log_row(client, associate, claire)
+    assert '<span class="badge delivery-sent">Sent</span>' in row
+    assert '<span class="badge delivery-delivered">Delivered</span>' in row
+
+
+def test_a_failed_message_gives_the_providers_reason(client, associate, claire):
+    from customers.models import Contact, Message
+    from tests.factories import ContactFactory, MessageFactory
+
+    message = MessageFactory(
+        customer=claire,
+        status=Message.Status.FAILED,
+        last_error="The carrier filtered the text as spam.",
+        sender=associate.user,
+    )
+    ContactFactory(
+        customer=claire,
+        staff=associate.user,
+        channel="sms",
+        outcome=Contact.Outcome.SENT,
+        message=message,
+    )
+    row = _log_row(client, associate, claire)
+    assert (
+        '<span class="badge delivery-failed">Failed</span> <span class="delivery-detail">'
+        "The carrier filtered the text as spam.</span>"
+    ) in row
+    assert row.count("delivery-failed") == 1  # the contact, once, not also as a message
+
+
+def test_a_message_not_sent_says_why(client, associate, claire):
+    from customers.models import Message
+    from tests.factories import MessageFactory
+
+    MessageFactory(
+        customer=claire,
+        status=Message.Status.SUPPRESSED,
+        suppressed_reason="Already had 2 messages this week (at most 2).",
+    )
+    row = _log_row(client, associate, claire)
+    assert (
+        '<span class="badge delivery-not-sent">Not sent</span> <span class="delivery-detail">'
+        "Already had 2 messages this week (at most 2).</span>"
+    ) in row
+
+
+def test_a_message_she_answered_on_its_channel_says_answered(client, associate, claire, night):
+    from customers.models import Contact, Message
+    from tests.factories import ContactFactory, MessageFactory
+
+    sent = timezone.now() - datetime.timedelta(hours=2)
+    MessageFactory(customer=claire, channel="sms", status=Message.Status.DELIVERED, sent_at=sent)
+    MessageFactory(customer=claire, channel="email", status=Message.Status.SENT, sent_at=sent)
+    ContactFactory(
+        customer=claire,
+        staff=None,
+        channel="sms",
+        direction=Contact.Direction.INBOUND,
+        body="Yes please, Saturday!",
+        occurred_at=sent + datetime.timedelta(minutes=30),
+    )
+    row = _log_row(client, associate, claire)
+    assert (
+        '<span class="badge delivery-answered">Answered</span> <span class="delivery-detail">'
+        "Claire wrote back today at 20:30</span>"
+    ) in row
+    # The email went at the same time, but she answered by text: it is only sent.
+    assert '<span class="badge delivery-sent">Sent</span>' in row
+    assert "Claire wrote" in row and "Yes please, Saturday!" in row
