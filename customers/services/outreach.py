@@ -389,6 +389,23 @@ def _confirmation(keyword: str, store: Store | None, noun: str = "texts") -> str
     return f"{name}.{phone} Reply STOP to opt out, START to opt back in."
 
 
+def _consent_by_reply(customers, channel: str, *, granted: bool, words: str) -> int:
+    """Record a keyword reply (STOP, START) as each matched client's own consent change, in
+    their words; returns how many changed."""
+    return sum(
+        consent_record(
+            customer=customer,
+            channel=channel,
+            granted=granted,
+            source=Source.SMS_REPLY,
+            wording=words,
+            only_if_changed=True,
+        )
+        is not None
+        for customer in customers
+    )
+
+
 def sms_received(
     *,
     from_number: str,
@@ -436,18 +453,7 @@ def sms_received(
         match = keyword_match(body)
         words = body.strip()
         if match is not None and match.kind == "stop":
-            revoked = sum(
-                consent_record(
-                    customer=customer,
-                    channel=sms_consent,
-                    granted=False,
-                    source=Source.SMS_REPLY,
-                    wording=words,
-                    only_if_changed=True,
-                )
-                is not None
-                for customer in customers
-            )
+            revoked = _consent_by_reply(customers, sms_consent, granted=False, words=words)
             for number in {str(customer.phone) for customer in customers} or numbers[:1]:
                 suppression_add(channel=sms_consent, address=number)
             return SmsReceived(
@@ -461,18 +467,7 @@ def sms_received(
                 is_suppressed(channel=sms_consent, address=number) for number in numbers
             ) or any(_withdrew(customer, sms_consent) for customer in customers)
             if match.word != "yes" or opted_out:
-                granted = sum(
-                    consent_record(
-                        customer=customer,
-                        channel=sms_consent,
-                        granted=True,
-                        source=Source.SMS_REPLY,
-                        wording=words,
-                        only_if_changed=True,
-                    )
-                    is not None
-                    for customer in customers
-                )
+                granted = _consent_by_reply(customers, sms_consent, granted=True, words=words)
                 for number in numbers:
                     suppression_lift(channel=sms_consent, address=number)
                 return SmsReceived(
