@@ -3,18 +3,17 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 from twilio.request_validator import RequestValidator
+
+from tests.fakes import JsonHandler, LoopbackServer
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "fake-auth-token"
 
 
-class FakeTwilio:
+class FakeTwilio(LoopbackServer):
     """Answers POST /2010-04-01/Accounts/<sid>/Messages.json with 201 and a Message SID.
 
     `received` holds each request's form (From or MessagingServiceSid, To, Body,
@@ -27,10 +26,7 @@ class FakeTwilio:
         self.fail_next: list[tuple[int, int | None]] = []
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 form = {
@@ -58,24 +54,10 @@ class FakeTwilio:
                 )
 
             def _answer(self, status: int, payload: dict):
-                data = json.dumps({"status": status, **payload}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                # Twilio's error bodies carry the HTTP status too.
+                super()._answer(status, {"status": status, **payload})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeTwilio:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.url = self._serve(Handler)
 
 
 def twilio_post(client, path: str, params: dict[str, str], *, token: str = AUTH_TOKEN, site=""):

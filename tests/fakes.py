@@ -8,7 +8,40 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-class FakeSmsProvider:
+class JsonHandler(BaseHTTPRequestHandler):
+    """A fake's request handler: quiet, answering JSON."""
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def _answer(self, status: int, payload: dict):
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class LoopbackServer:
+    """A fake served on 127.0.0.1 by a thread, for `with fake:` blocks."""
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> str:
+        """Bind `handler` to a free port; returns the server's root URL."""
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class FakeSmsProvider(LoopbackServer):
     """A provider on 127.0.0.1: records messages, drops repeats of an Idempotency-Key,
     and can be told to fail the next N requests with a status (e.g. 503)."""
 
@@ -20,10 +53,7 @@ class FakeSmsProvider:
         self.token = "fake-token"
         provider = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
@@ -42,22 +72,4 @@ class FakeSmsProvider:
                     provider.accepted[key] = {"id": f"SM{len(provider.accepted) + 1:05d}", **body}
                 return self._answer(201, {"id": provider.accepted[key]["id"]})
 
-            def _answer(self, status: int, payload: dict):
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/messages"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeSmsProvider:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.url = self._serve(Handler) + "/v1/messages"
