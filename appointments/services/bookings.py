@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -362,6 +362,17 @@ def _lock_stylist(stylist: StaffMember) -> None:
 
 
 TAKEN = "That time has just been taken. Choose another time."
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
+
+
+def _lost_to_overlap(error: Exception) -> bool:
+    """A write refused by the held-period exclusion constraint, or aborted by the deadlock
+    two overlapping inserts can meet while checking it."""
+    if isinstance(error, IntegrityError):
+        return True
+    return getattr(error.__cause__, "sqlstate", None) == DEADLOCK_DETECTED
+
+
 CLIENT_BUSY_ONLINE = (
     "You already have an appointment at that time. Choose another time, or call the store "
     "if you want both at once."
@@ -528,7 +539,12 @@ def appointment_book(
         try:
             with transaction.atomic():
                 appointment.save()
-        except IntegrityError as error:  # the exclusion constraint: a booking slipped past
+        except (IntegrityError, OperationalError) as error:
+            # The exclusion constraint: a booking slipped past the checks. Two overlapping
+            # inserts checking it at once can also deadlock; PostgreSQL then aborts one of
+            # them, and that one is the booking that lost.
+            if not _lost_to_overlap(error):
+                raise
             raise ApplicationError(TAKEN, field="slot") from error
         if room is not None:
             _reserve(appointment, room, staged, created_by=booked_by)
@@ -650,7 +666,9 @@ def appointment_reschedule(
         try:
             with transaction.atomic():
                 appointment.save()
-        except IntegrityError as error:
+        except (IntegrityError, OperationalError) as error:
+            if not _lost_to_overlap(error):
+                raise
             raise ApplicationError(TAKEN, field="slot") from error
         if old_reservation is not None:
             staged = [

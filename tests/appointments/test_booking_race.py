@@ -96,3 +96,20 @@ def test_the_database_refuses_an_overlap_that_slipped_past_the_checks(
     refusal = next(o for o in outcomes if isinstance(o, ApplicationError))
     assert refusal.message == bookings.TAKEN
     assert Appointment.objects.count() == 1
+
+
+def test_a_deadlock_between_overlapping_inserts_is_a_lost_booking_not_a_500():
+    """PostgreSQL may abort one of two overlapping inserts with a deadlock while checking the
+    exclusion constraint (seen in this file's test above): that one lost the slot. Any
+    other operational error is not a refusal and goes up."""
+    import psycopg
+    from django.db import IntegrityError, OperationalError
+
+    deadlock = OperationalError("deadlock detected")
+    deadlock.__cause__ = psycopg.errors.DeadlockDetected("deadlock detected")
+    outage = OperationalError("server closed the connection")
+    outage.__cause__ = psycopg.OperationalError("server closed the connection")
+
+    assert bookings._lost_to_overlap(deadlock)
+    assert bookings._lost_to_overlap(IntegrityError("conflicting key value"))
+    assert not bookings._lost_to_overlap(outage)
