@@ -115,15 +115,19 @@ def twilio_sms_webhook(request: HttpRequest) -> HttpResponse:
 def twilio_status_webhook(request: HttpRequest) -> HttpResponse:
     """Twilio's status callback for one of our texts: delivered, or not and why.
 
-    Intermediate statuses (queued, sent...) change nothing; a failure records the error's
-    plain words, and failures whose code says the number is bad count towards bouncing it.
+    The URL carries our reference (`?ref=<message id>`, signed with the rest): any
+    status, even an intermediate one (queued, sent...), tells us Twilio has the message,
+    so one whose SID was not recorded yet (or never will be: its worker died) is recorded
+    as sent and never goes twice. A failure records the error's plain words, and failures
+    whose code says the number is bad count towards bouncing it.
     """
     if not _twilio_signed(request):
         return HttpResponse("Bad or missing signature.", status=403, content_type="text/plain")
     sid = request.POST.get("MessageSid") or request.POST.get("SmsSid", "")
     status = request.POST.get("MessageStatus") or request.POST.get("SmsStatus", "")
+    reference = request.GET.get("ref", "")
     if sid and status == "delivered":
-        outreach.message_delivery_update(provider_id=sid, status="delivered")
+        outreach.message_delivery_update(provider_id=sid, status="delivered", reference=reference)
     elif sid and status in ("failed", "undelivered"):
         code = request.POST.get("ErrorCode", "")
         outreach.message_delivery_update(
@@ -131,7 +135,10 @@ def twilio_status_webhook(request: HttpRequest) -> HttpResponse:
             status=status,
             reason=twilio_channel.error_reason(code, status),
             bad_address=code in twilio_channel.BAD_NUMBER_ERROR_CODES,
+            reference=reference,
         )
+    elif sid and reference:
+        outreach.message_provider_accepted(reference=reference, provider_id=sid)
     return HttpResponse(status=204)
 
 

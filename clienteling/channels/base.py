@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -75,3 +76,19 @@ class SendResult:
 
 class Transport(Protocol):
     def send(self, message: OutgoingMessage) -> SendResult: ...
+
+
+class ReconcilingTransport(Transport, Protocol):
+    """A transport whose provider accepts repeats but can be asked what it already holds
+    (Twilio). Before a message goes again (a worker died mid-send, a request timed out),
+    the outbox asks `sent_matching` and records a copy found instead of sending.
+
+    A transport without it either makes the provider drop repeats itself (the HTTP
+    transport's Idempotency-Key) or errs on the side of sending again (email: see the
+    README, "Once, provider by provider").
+    """
+
+    def sent_matching(self, message: OutgoingMessage, *, since: datetime.datetime) -> list[str]:
+        """Provider ids of messages like `message` accepted since `since`, oldest first;
+        raises TransientTransportError when the provider cannot be asked."""
+        ...

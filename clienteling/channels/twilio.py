@@ -5,19 +5,25 @@ TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_DEFAULT_FROM. Each store sends 
 own name: its Messaging Service (MG...) when it has one, else its business number, else
 the default number. Every message asks for status callbacks on /hooks/twilio/status/.
 
-Twilio's Messages API has no idempotency key: a message whose worker died after Twilio
-accepted it, but before "sent" was written, goes again when the claim's lease expires.
-That window is a few milliseconds wide; the generic HTTP transport has no such gap.
+Twilio's Messages API has no idempotency key: it accepts the same message twice. So a
+message is reconciled before it is sent again (`sent_matching`): a worker that died after
+Twilio accepted a text, but before "sent" was written, or a request that timed out after
+Twilio took it, leaves a message the outbox sends again only when Twilio's own list of
+messages to that number holds no copy of it. And the status callback's URL carries our
+reference (`?ref=<message id>`), so a callback that arrives before the Message SID was
+recorded (or instead of it, after a crash) still finds its message.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
+from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
 from django.urls import reverse
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
@@ -109,10 +115,15 @@ class TwilioSmsTransport:
     def options(self, message: OutgoingMessage) -> dict[str, str]:
         """The arguments of `messages.create` for this message (subclasses change them)."""
         sender = message.sender
+        callback = absolute_url(reverse("twilio-status"))
+        if message.reference:
+            # Our own reference rides on the callback: Twilio signs the whole URL, so the
+            # webhook can trust it, and it finds the message without its SID.
+            callback += "?" + urlencode({"ref": message.reference})
         options: dict[str, str] = {
             "to": message.to,
             "body": message.body,
-            "status_callback": absolute_url(reverse("twilio-status")),
+            "status_callback": callback,
         }
         if sender.messaging_service_sid:
             options["messaging_service_sid"] = sender.messaging_service_sid
@@ -137,6 +148,52 @@ class TwilioSmsTransport:
         except requests.RequestException as error:  # timeouts, refused connections, resets
             raise TransientTransportError(f"Twilio unreachable: {error}") from error
         return SendResult(provider_id=created.sid or "")
+
+    # Twilio lists at most this many messages to one number when reconciling.
+    lookup_limit = 100
+    # Clocks differ: a copy created this long before our claim still counts.
+    lookup_skew = datetime.timedelta(minutes=2)
+
+    def sent_matching(self, message: OutgoingMessage, *, since: datetime.datetime) -> list[str]:
+        """The SIDs of messages Twilio already holds that look like `message` (the same
+        recipient and sender, created since `since`, the same body unless it goes as an
+        approved template), oldest first. The outbox calls this before it sends a message
+        again, and skips the send when one of them is not yet another message's.
+
+        `messages.list` filtered by To and From (not by the Messaging Service's number,
+        which Twilio picks per message), newest first, stopping at `since`. Not filtered
+        on DateSent: a text still queued at Twilio (a long batch from one number) has no
+        date sent yet, and it is exactly the one not to send twice. Raises
+        TransientTransportError when Twilio cannot be asked: the outbox then waits.
+        """
+        options = self.options(message)
+        filters = {"to": options["to"]}
+        if "from_" in options:
+            filters["from_"] = options["from_"]
+        since = since - self.lookup_skew
+        found: list[str] = []
+        try:
+            for record in self.client.messages.stream(
+                **filters, limit=self.lookup_limit, page_size=50
+            ):
+                created = record.date_created or record.date_sent
+                if created is not None and created < since:
+                    break
+                service = options.get("messaging_service_sid")
+                if service and record.messaging_service_sid != service:
+                    continue
+                if "body" in options and (record.body or "").strip() != options["body"].strip():
+                    continue
+                if record.direction and not record.direction.startswith("outbound"):
+                    continue
+                found.append(record.sid)
+        except TwilioException as error:  # a refused page raises the base class
+            raise TransientTransportError(
+                f"Twilio could not list the {self.noun}s sent: {error}"
+            ) from error
+        except requests.RequestException as error:
+            raise TransientTransportError(f"Twilio unreachable: {error}") from error
+        return list(reversed(found))
 
 
 def signature_valid(url: str, params, signature: str) -> bool:

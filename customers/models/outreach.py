@@ -166,7 +166,8 @@ class Message(models.Model):
     """One message to one client: the outbox row, written with what caused it.
 
     Its dedupe key is unique: whatever retries or sweeps happen, one key is one message,
-    and the key travels to the provider so that a resend after a crash is dropped there.
+    and a second attempt after a crash is reconciled with the provider first
+    (`services.outreach`).
     """
 
     class Status(models.TextChoices):

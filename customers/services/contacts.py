@@ -10,7 +10,7 @@ from django.utils import timezone
 from clienteling.channels import is_channel
 from clienteling.core.errors import ApplicationError
 
-from ..models import Contact, Customer, Reason
+from ..models import Contact, Customer, MessageTemplate, Reason
 from ..reason_kinds import reason_kind
 from .outreach import message_queue
 from .policy import message_policy
@@ -65,8 +65,13 @@ def contact_log(
     subject: str = "",
     direction: str = Contact.Direction.OUTBOUND,
     reason: Reason | None = None,
+    template: MessageTemplate | None = None,
 ) -> Contact:
     """Record a contact with a client; the reason it answers is closed as done.
+
+    `template`: a message template with an approved version on the channel (WhatsApp's
+    Content SID), sent as that approved template (outside WhatsApp's 24-hour window,
+    the only thing that can go); `body` is then its words, for the contact log.
 
     An email or text "sent" from the app goes through the outbox and the send-time
     policy (consent, quiet hours, weekly cap, topics): if the policy says no, nothing is
@@ -86,7 +91,11 @@ def contact_log(
         is_marketing = spec.is_marketing if spec else True
         topic = (spec.topic or "") if spec else ""
         decision = message_policy(
-            customer=customer, channel=channel, is_marketing=is_marketing, topic=topic
+            customer=customer,
+            channel=channel,
+            is_marketing=is_marketing,
+            topic=topic,
+            template=template,
         )
         if not decision.allowed:
             raise ApplicationError(decision.reason, field="channel")
@@ -100,6 +109,7 @@ def contact_log(
             is_marketing=is_marketing,
             sender=staff_user,
             reason=reason,
+            template=template,
             dedupe_key=f"contact:{uuid.uuid4().hex}",
         )
     contact = Contact.objects.create(

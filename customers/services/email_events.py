@@ -21,7 +21,7 @@ from clienteling.core.errors import ApplicationError
 
 from ..models import EngagementEvent, Message, Source, Suppression
 from .consent import consent_record
-from .outreach import email_inbound, message_delivery_update
+from .outreach import email_inbound, message_delivery_update, message_provider_accepted
 from .reasons import reasons_refresh_after_commit
 from .suppression import suppression_add
 
@@ -75,8 +75,12 @@ def email_event_record(
         logger.info("Email event %s for an unknown message (%s)", kind, provider_id)
         return "unknown"
     if kind in DELIVERED or kind in FAILED:
+        if reference and provider_id:
+            # The receipt may come before the worker recorded the send, or instead of it
+            # (it died after the ESP accepted the email): the ESP's word records it.
+            message_provider_accepted(reference=str(message.pk), provider_id=provider_id)
+            message.refresh_from_db(fields=["provider_id"])
         if not message.provider_id:
-            # The receipt came before the worker recorded the send: nothing to update yet.
             return "ignored"
         status = "delivered" if kind in DELIVERED else "failed"
         message_delivery_update(provider_id=message.provider_id, status=status)

@@ -3,8 +3,15 @@
 Delivery is at-least-once towards the provider and exactly-once in effect: a message is
 claimed by a conditional UPDATE (queued -> sending), so two workers never both send it;
 if a worker dies after the provider accepted the message but before it wrote "sent",
-the sweep re-queues it when the claim's lease expires, and the provider drops the repeat
-because it carries the same dedupe key (Idempotency-Key for HTTP, Message-ID for email).
+the sweep re-queues it when the claim's lease expires, and before it goes again:
+- a provider that keeps a list of what it accepted (Twilio) is asked first
+  (`sent_matching`), and a copy found is recorded as the send instead of sending;
+- a provider that drops repeats by key gets the same dedupe key (the HTTP transport's
+  Idempotency-Key);
+- email can be neither asked nor deduplicated by most ESPs: it goes again, with the same
+  Message-ID (the README's "Once, provider by provider" says why it errs that way).
+A provider's callback that names our reference (Twilio's status callback URL, an ESP's
+metadata) records the send too, even before the worker did, or instead of a dead one.
 Messages due later wait in the database, never as long countdowns in the broker.
 """
 
@@ -54,7 +61,7 @@ from .consent import consent_record
 from .keywords import keyword_match
 from .policy import message_policy
 from .suppression import is_suppressed, phone_candidates, suppression_add, suppression_lift
-from .wording import reason_wording_context, render_template_text
+from .wording import message_wording, reason_wording_context, render_template_text
 
 logger = logging.getLogger(__name__)
 
@@ -210,8 +217,13 @@ def _claim(message_id: int, now: datetime.datetime) -> bool:
 def message_deliver(*, message_id: int) -> str:
     """Deliver one due message: claim it, check the policy again, send, record the outcome.
 
-    Returns what happened ("sent", "suppressed", "later", "retry", "failed" or "skipped"
-    when someone else has it or it is not due).
+    A message tried before (its worker died mid-send, or the provider's answer timed
+    out) is first looked up at a provider that can say what it holds (`sent_matching`):
+    a copy found is recorded as the send, and nothing goes twice.
+
+    Returns what happened ("sent", "reconciled" when the provider already had it,
+    "suppressed", "later", "retry", "failed" or "skipped" when someone else has it or it
+    is not due).
     """
     now = timezone.now()
     if not _claim(message_id, now):
@@ -251,31 +263,25 @@ def message_deliver(*, message_id: int) -> str:
             attempts=F("attempts") - 1,
         )
         return "later"
-    headers = {}
-    spec = channel_spec(message.channel)
-    to = spec.address_for(customer)
-    link = ""
-    if spec.supports_unsubscribe_link:
-        link = unsubscribe_url(customer, spec.consent)
-        headers = {
-            "List-Unsubscribe": f"<{link}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        }
-    outgoing = OutgoingMessage(
-        to=to,
-        body=message.body,
-        subject=message.subject,
-        dedupe_key=message.dedupe_key,
-        headers=headers,
-        sender=Sender.for_store(customer.home_store, logo_url=store_logo_url(customer.home_store)),
-        reference=str(message.pk),
-        unsubscribe_url=link,
-        purpose=message.purpose,
-        template_id=spec.approved_template_id(message.template),
-        template_variables=message.template_variables if message.template_id else {},
-    )
+    outgoing = _outgoing(message)
+    to = outgoing.to
+    transport = get_transport(message.channel)
     try:
-        result = get_transport(message.channel).send(outgoing)
+        if message.attempts > 1 and hasattr(transport, "sent_matching"):
+            # Tried before (a worker died mid-send, a request timed out): the provider may
+            # hold it already, and would take it twice. Ask before sending again.
+            found = _sent_copy(message, transport, outgoing)
+            if found:
+                Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+                    status=Message.Status.SENT,
+                    sent_at=timezone.now(),
+                    provider_id=found[:100],
+                    claimed_at=None,
+                    last_error="",
+                )
+                logger.info("Message %s was already with the provider: not sent again", message.pk)
+                return "reconciled"
+        result = transport.send(outgoing)
     except TransientTransportError as error:
         attempts = message.attempts
         if attempts >= settings.MESSAGE_MAX_ATTEMPTS:
@@ -308,6 +314,49 @@ def message_deliver(*, message_id: int) -> str:
         claimed_at=None,
     )
     return "sent"
+
+
+def _outgoing(message: Message) -> OutgoingMessage:
+    """What the transport gets for `message` (its customer, store and template loaded)."""
+    customer = message.customer
+    headers = {}
+    spec = channel_spec(message.channel)
+    link = ""
+    if spec.supports_unsubscribe_link:
+        link = unsubscribe_url(customer, spec.consent)
+        headers = {
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    return OutgoingMessage(
+        to=spec.address_for(customer),
+        body=message.body,
+        subject=message.subject,
+        dedupe_key=message.dedupe_key,
+        headers=headers,
+        sender=Sender.for_store(customer.home_store, logo_url=store_logo_url(customer.home_store)),
+        reference=str(message.pk),
+        unsubscribe_url=link,
+        purpose=message.purpose,
+        template_id=spec.approved_template_id(message.template),
+        template_variables=message.template_variables if message.template_id else {},
+    )
+
+
+def _sent_copy(message: Message, transport, outgoing: OutgoingMessage) -> str:
+    """The provider's id of a copy of `message` it already accepted, or "".
+
+    Candidates are the provider's messages like this one since it was queued; one
+    already recorded as another of our messages is that message, not this one."""
+    candidates = transport.sent_matching(outgoing, since=message.created_at)
+    if not candidates:
+        return ""
+    taken = set(
+        Message.objects.filter(provider_id__in=candidates)
+        .exclude(pk=message.pk)
+        .values_list("provider_id", flat=True)
+    )
+    return next((sid for sid in candidates if sid not in taken), "")
 
 
 def messages_sweep(
@@ -379,14 +428,29 @@ def _withdrew(customer: Customer, consent: str) -> bool:
     return event is not None and not event.granted
 
 
-def _confirmation(keyword: str, store: Store | None, noun: str = "texts") -> str:
-    name = store.name if store is not None else "us"
-    if keyword == "stop":
-        return f"You won't get more {noun} from {name}. Reply START to opt back in."
-    if keyword == "start":
-        return f"You'll get {noun} from {name} again. Reply STOP to opt out."
-    phone = f" Call us on {store.phone}." if store is not None and store.phone else ""
-    return f"{name}.{phone} Reply STOP to opt out, START to opt back in."
+# The built-in answers to carrier keywords (a manager's template for the purpose wins:
+# `message_wording`); `messages` is what the client gets ("texts", "WhatsApp messages").
+KEYWORD_WORDS = {
+    "keyword_stop": "You won't get more {{ messages }} from {{ store }}. Reply START to opt back in.",
+    "keyword_start": "You'll get {{ messages }} from {{ store }} again. Reply STOP to opt out.",
+    "keyword_help": (
+        "{{ store }}.{% if store_phone %} Call us on {{ store_phone }}.{% endif %} "
+        "Reply STOP to opt out, START to opt back in."
+    ),
+}
+
+
+def _confirmation(keyword: str, store: Store | None, *, channel: str, noun: str) -> str:
+    """The answer to a keyword, in the store's name, worded by `message_wording`."""
+    purpose = f"keyword_{keyword}"
+    context = {
+        "store": store.name if store is not None else "us",
+        "store_phone": str(store.phone) if store is not None and store.phone else "",
+        "messages": noun,
+    }
+    return message_wording(
+        purpose=purpose, channel=channel, context=context, default=KEYWORD_WORDS[purpose]
+    )
 
 
 def _consent_by_reply(customers, channel: str, *, granted: bool, words: str) -> int:
@@ -460,7 +524,7 @@ def sms_received(
                 clients=len(customers),
                 keyword="stop",
                 revoked=revoked,
-                reply=_confirmation("stop", store, noun),
+                reply=_confirmation("stop", store, channel=spec.code, noun=noun),
             )
         if match is not None and match.kind == "start":
             opted_out = any(
@@ -474,15 +538,36 @@ def sms_received(
                     clients=len(customers),
                     keyword="start",
                     granted=granted,
-                    reply=_confirmation("start", store, noun),
+                    reply=_confirmation("start", store, channel=spec.code, noun=noun),
                 )
         if match is not None and match.kind == "help":
             return SmsReceived(
-                clients=len(customers), keyword="help", reply=_confirmation("help", store)
+                clients=len(customers),
+                keyword="help",
+                reply=_confirmation("help", store, channel=spec.code, noun=noun),
             )
         for customer in customers:
             client_replied(customer=customer, channel=spec.code, body=body)
         return SmsReceived(clients=len(customers))
+
+
+INBOUND_PRUNE_BATCH = 5000
+
+
+def inbound_messages_prune(
+    *, now: datetime.datetime | None = None, batch: int = INBOUND_PRUNE_BATCH
+) -> int:
+    """Forget the ids of inbound messages handled more than INBOUND_MESSAGE_RETENTION_DAYS
+    ago: a provider retries a webhook for minutes or hours, not weeks, so after that the
+    id guards against nothing. Deletes at most `batch` rows (one DELETE ... WHERE pk IN
+    (SELECT ... LIMIT batch)); returns how many, and the caller runs it again while that
+    is `batch`. The table holds a few rows per client reply and no content: it is small,
+    so the scan on received_at needs no index of its own."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.INBOUND_MESSAGE_RETENTION_DAYS)
+    old = InboundMessage.objects.filter(received_at__lt=cutoff).order_by("pk")[:batch]
+    deleted, _ = InboundMessage.objects.filter(pk__in=old.values("pk")).delete()
+    return deleted
 
 
 def sms_inbound(*, from_number: str, body: str, **provider) -> dict[str, int]:
@@ -532,11 +617,51 @@ def client_replied(*, customer: Customer, channel: str, body: str):
             )
         ],
     )
+    from .notices import client_replied_notify
+
+    client_replied_notify(customer=customer, channel=channel)  # their phone rings (Web Push)
     return contact
 
 
+def message_provider_accepted(*, reference: str, provider_id: str) -> bool:
+    """The provider says it has our message `reference` (its id) under `provider_id` (a
+    status callback, a tracking event): record that it went, whether or not the worker
+    that sent it lived to write so. A message still "sending" (the worker is between the
+    provider's answer and its own write, or died there) or queued again (a request that
+    timed out after the provider took it, or failed after too many of those) becomes
+    sent, so it never goes twice; the worker's own write, if it comes, changes nothing.
+
+    A reference that is not one of our messages, or one holding another provider id, is
+    ignored. Returns whether the message now holds `provider_id`.
+    """
+    if not provider_id or not reference.isdigit():
+        return False
+    provider_id = provider_id[:100]
+    in_flight = Q(status__in=[Message.Status.SENDING, Message.Status.QUEUED]) & (
+        Q(provider_id="") | Q(provider_id=provider_id)
+    )
+    # Failed for want of an answer (timeouts until MESSAGE_MAX_ATTEMPTS), yet it went.
+    failed_unanswered = Q(status=Message.Status.FAILED, provider_id="")
+    unsent = Message.objects.filter(in_flight | failed_unanswered, pk=int(reference))
+    if unsent.update(
+        status=Message.Status.SENT,
+        sent_at=timezone.now(),
+        provider_id=provider_id,
+        claimed_at=None,
+        last_error="",
+    ):
+        logger.info("Message %s recorded as sent from the provider's word", reference)
+        return True
+    return Message.objects.filter(pk=int(reference), provider_id=provider_id).exists()
+
+
 def message_delivery_update(
-    *, provider_id: str, status: str, reason: str = "", bad_address: bool | None = None
+    *,
+    provider_id: str,
+    status: str,
+    reason: str = "",
+    bad_address: bool | None = None,
+    reference: str = "",
 ) -> int:
     """A provider's delivery receipt: "delivered", or "failed" / "undelivered".
 
@@ -545,8 +670,12 @@ def message_delivery_update(
     (`bad_address` None: the generic provider); when it says the address itself is bad,
     once SMS_BAD_NUMBER_FAILURES of the client's messages failed so (a phone can be off
     once); never for other causes (a carrier's spam filter). Repeating a receipt changes
-    nothing more. Returns how many messages it updated.
+    nothing more. With `reference` (our message id, as Twilio's status callback URL
+    carries it), a receipt that arrives before the provider id was recorded still finds
+    its message (`message_provider_accepted`). Returns how many messages it updated.
     """
+    if reference:
+        message_provider_accepted(reference=reference, provider_id=provider_id)
     messages = Message.objects.filter(provider_id=provider_id).exclude(provider_id="")
     if status == "delivered":
         return messages.filter(

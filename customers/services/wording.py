@@ -1,7 +1,8 @@
 """A message's wording: one function, templates from the admin, one syntax.
 
 Every message the app writes to a client (a reason's first draft, an appointment's
-confirmation or reminder, a makeover summary, a curated selection) asks
+confirmation or reminder, a makeover summary, a curated selection, the answer to a
+STOP, START or HELP) asks
 `message_wording` for its words. A manager's active template for the purpose wins (one
 written for the channel before one written for another channel); otherwise the caller's
 own built-in words go. Both are written in the same syntax, Django's template language
@@ -95,6 +96,15 @@ FAMILIES: tuple[WordingFamily, ...] = (
             "associate": "Ava",
             "store": "SoHo, New York",
             "link": "https://example.com/m/…",
+        },
+    ),
+    WordingFamily(
+        label="The answer to a keyword a client sends (STOP, START, HELP)",
+        purposes=("keyword_stop", "keyword_start", "keyword_help"),
+        variables={
+            "store": "SoHo, New York",
+            "store_phone": "+1 212 555 0199",
+            "messages": "texts",
         },
     ),
     WordingFamily(

@@ -310,6 +310,30 @@ def test_a_receipt_without_our_metadata_finds_the_message_by_the_providers_id(cl
     assert message.status == "delivered"
 
 
+def test_a_receipt_for_an_email_whose_worker_died_records_it_sent_and_delivered(client, claire):
+    """The ESP accepted the email, the worker died before writing "sent": the receipt
+    carries our reference, so the row is reconciled and the sweep will not send it again."""
+    message = message_queue(
+        customer=claire,
+        channel="email",
+        subject="Your jacket",
+        body="Your jacket is ready.",
+        dedupe_key="email-dead",
+        is_marketing=False,
+    )
+    from customers.services.outreach import _claim
+
+    assert _claim(message.pk, message.scheduled_for)  # "sending", no provider id
+    message.provider_id = POSTMARK_ID  # what the ESP knows it by; our row does not yet
+
+    assert _post(client, TRACKING_URL, _delivery(message)).status_code == 200
+
+    message.refresh_from_db()
+    assert (message.status, message.provider_id) == ("delivered", POSTMARK_ID)
+    assert message.sent_at is not None and message.claimed_at is None
+    assert message_deliver(message_id=message.pk) == "skipped"  # nothing goes twice
+
+
 def test_webhooks_without_the_secret_are_refused_and_change_nothing(client, claire):
     message = _send(claire)
 
@@ -487,3 +511,76 @@ def test_an_email_from_a_stranger_reaches_nobody(client, claire):
 )
 def test_reply_text_trims_the_quoted_message(text, reply):
     assert email_reply_text(text) == reply
+
+
+# --- End to end on a real worker -----------------------------------------------------------
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_bounce_and_a_spam_complaint_change_what_the_policy_allows_end_to_end(
+    celery_worker, client, soho, associate
+):
+    """Two emails delivered by the worker through the ESP (anymail's test backend); the
+    ESP's webhooks then retire one address and withdraw the other client's consent, and
+    the next emails are refused with why, sending nothing more."""
+    from django.db import transaction
+
+    from tests.conftest import wait_for
+
+    clients = []
+    for first_name in ("Claire", "Ines"):
+        customer = CustomerFactory(
+            first_name=first_name, home_store=soho, email=f"{first_name.lower()}@example.com"
+        )
+        ConsentEventFactory(customer=customer, channel="email", granted=True)
+        clients.append(customer)
+    ines = clients[1]
+    with transaction.atomic():
+        messages = [
+            message_queue(
+                customer=customer,
+                channel="email",
+                subject="Your jacket",
+                body="Your jacket is ready.",
+                dedupe_key=f"e2e-{customer.pk}",
+                is_marketing=False,
+            )
+            for customer in clients
+        ]
+    for message in messages:
+        wait_for(lambda m=message: Message.objects.filter(pk=m.pk, status="sent").exists())
+        message.refresh_from_db()
+    assert sorted(email.to[0] for email in mail.outbox) == [
+        "claire@example.com",
+        "ines@example.com",
+    ]
+
+    bounce = {**_bounce(messages[0]), "Email": "claire@example.com"}
+    assert _post(client, TRACKING_URL, bounce).status_code == 200
+    complaint = {
+        **_bounce(messages[1], record_type="SpamComplaint", kind="SpamComplaint", event_id=7),
+        "Email": "ines@example.com",
+    }
+    assert _post(client, TRACKING_URL, complaint).status_code == 200
+
+    refused = []
+    with transaction.atomic():
+        for customer in clients:
+            refused.append(
+                message_queue(
+                    customer=customer,
+                    channel="email",
+                    subject="Again",
+                    body="One more thing.",
+                    dedupe_key=f"e2e-again-{customer.pk}",
+                    is_marketing=False,
+                )
+            )
+    assert [(m.status, m.suppressed_reason) for m in refused] == [
+        ("suppressed", "The email address bounced: update it first."),
+        ("suppressed", refused[1].suppressed_reason),
+    ]
+    assert refused[1].suppressed_reason.startswith("Said no to email on")
+    assert not ines.has_consent("email")
+    assert len(mail.outbox) == 2  # nothing more went to the ESP

@@ -225,101 +225,172 @@ def test_with_the_broker_down_due_messages_go_out_once_it_is_back(own_broker, st
     assert [email.body for email in mailoutbox] == ["Your alteration is ready."]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_killing_the_worker_mid_batch_sends_nothing_twice_and_loses_nothing(store, settings):
-    """A real worker process, killed with SIGKILL while it sends, then started again."""
-    import os
-    import signal
+def _worker_process(env: dict[str, str]):
+    """A real Celery worker in a process group of its own (prefork, two children)."""
     import subprocess
     import sys
-    import time
+
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "--app",
+            "clienteling",
+            "worker",
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+        ],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _twilio_batch(store, settings, fake, total: int, **extra_env) -> dict[str, str]:
+    """`total` reminders queued by text for as many clients, Twilio (the fake) as the
+    provider; returns the environment of the worker processes that will send them."""
+    import os
 
     from django.db import connection
 
+    from customers.models import ConsentEvent
+    from customers.services import message_queue
+    from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
+
+    settings.SMS_WINDOW_START, settings.SMS_WINDOW_END = datetime.time(0), datetime.time(23, 59)
+    settings.SMS_TRANSPORT = "clienteling.channels.twilio.TwilioSmsTransport"
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = ACCOUNT_SID, AUTH_TOKEN
+    settings.TWILIO_API_BASE_URL, settings.TWILIO_DEFAULT_FROM = fake.url, "+15550100001"
+    for n in range(total):
+        customer = CustomerFactory(home_store=store, phone=f"+1212555{n:04d}")
+        ConsentEvent.objects.create(
+            customer=customer, channel="sms", granted=True, source="associate"
+        )
+        message_queue(
+            customer=customer,
+            channel="sms",
+            body=f"Reminder {n}",
+            dedupe_key=f"batch:{n}",
+            is_marketing=False,
+        )
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
+        "SMS_TRANSPORT": settings.SMS_TRANSPORT,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_API_BASE_URL": fake.url,
+        "TWILIO_DEFAULT_FROM": "+15550100001",
+        "SMS_WINDOW_START": "00:00",
+        "SMS_WINDOW_END": "23:59",
+        **extra_env,
+    }
+
+
+def _sweep_until_all_sent(worker_env, settings, timeout: float = 90) -> None:
+    """Start a worker and run the sweep as beat would until every message is sent."""
+    import os
+    import signal
+    import time
+
+    from customers.models import Message
+    from customers.services import messages_sweep
+
+    # Claims older than this are a dead worker's; longer than a live send takes (the
+    # fake answers in 0.1 s), so the sweep never takes over a send still in flight.
+    settings.MESSAGE_CLAIM_LEASE_SECONDS = 3
+    worker = _worker_process(worker_env)
+    try:
+        deadline = time.monotonic() + timeout
+        while Message.objects.exclude(status="sent").exists() and time.monotonic() < deadline:
+            messages_sweep()  # what beat does every minute
+            time.sleep(1)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+
+
+def _texts_twilio_received(fake) -> dict[str, int]:
+    from collections import Counter
+
+    return dict(Counter(form["Body"] for form in fake.received))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_killing_the_worker_mid_batch_sends_each_text_once_and_loses_nothing(store, settings):
+    """Real worker processes, killed with SIGKILL while they send, then started again;
+    Twilio (the fake) takes repeats, so what it received is what clients got."""
+    import os
+    import signal
+    import time
+
     from clienteling.celery import app
-    from customers.models import ConsentEvent, Message
-    from customers.services import message_queue, messages_sweep
-    from tests.fakes import FakeSmsProvider
+    from customers.models import Message
+    from tests.fake_twilio import FakeTwilio
 
     app.control.purge()
     total = 40
-    with FakeSmsProvider() as provider:
-        provider.delay_seconds = 0.1
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}",
-            "SMS_TRANSPORT": "clienteling.channels.http.HttpSmsTransport",
-            "SMS_HTTP_URL": provider.url,
-            "SMS_HTTP_TOKEN": provider.token,
-            "SMS_WINDOW_START": "00:00",
-            "SMS_WINDOW_END": "23:59",
-        }
-        settings.SMS_WINDOW_START, settings.SMS_WINDOW_END = datetime.time(0), datetime.time(23, 59)
-
-        def start_worker_process():
-            return subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "--app",
-                    "clienteling",
-                    "worker",
-                    "--pool",
-                    "prefork",
-                    "--concurrency",
-                    "2",
-                    "--loglevel",
-                    "WARNING",
-                    "--without-heartbeat",
-                    "--without-gossip",
-                ],
-                env=env,
-                start_new_session=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-
-        customers = []
-        for n in range(total):
-            customer = CustomerFactory(home_store=store, phone=f"+1212555{n:04d}")
-            ConsentEvent.objects.create(
-                customer=customer, channel="sms", granted=True, source="associate"
-            )
-            customers.append(customer)
-        for n, customer in enumerate(customers):
-            message_queue(
-                customer=customer,
-                channel="sms",
-                body=f"Hello {n}",
-                dedupe_key=f"batch:{n}",
-                is_marketing=False,
-            )
-
-        worker = start_worker_process()
+    with FakeTwilio() as twilio:
+        # Each answer takes 0.1 s after Twilio took the text: a kill lands, as often as
+        # not, between Twilio's accepting a text and our writing "sent".
+        twilio.delay_seconds = 0.1
+        env = _twilio_batch(store, settings, twilio, total)
+        worker = _worker_process(env)
         try:
-            wait_for(lambda: len(provider.accepted) >= 10, timeout=60)
+            wait_for(lambda: len(twilio.received) >= 10, timeout=60)
         finally:
             os.killpg(worker.pid, signal.SIGKILL)  # mid-batch, no goodbye
             worker.wait(10)
-        sent_before_restart = len(provider.accepted)
-        assert sent_before_restart < total
-
-        settings.MESSAGE_CLAIM_LEASE_SECONDS = 0  # the dead worker's claims are stale at once
+        assert len(twilio.received) < total
         time.sleep(0.5)
-        worker = start_worker_process()
-        try:
-            deadline = time.monotonic() + 90
-            while Message.objects.exclude(status="sent").exists() and time.monotonic() < deadline:
-                messages_sweep()  # what beat does every minute
-                time.sleep(1)
-        finally:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(10)
+        _sweep_until_all_sent(env, settings)
 
     assert Message.objects.filter(status="sent").count() == total  # nothing lost
-    bodies = sorted(message["body"] for message in provider.accepted.values())
-    assert bodies == sorted(f"Hello {n}" for n in range(total))  # each accepted exactly once
-    assert all(key.startswith("batch:") for key in provider.accepted)
+    # Each reminder reached Twilio exactly once: not one text more.
+    assert _texts_twilio_received(twilio) == {f"Reminder {n}": 1 for n in range(total)}
+    sids = set(Message.objects.values_list("provider_id", flat=True))
+    assert sids == {sms["sid"] for sms in twilio.messages}
+    app.control.purge()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_after_twilio_took_a_text_never_sends_it_twice(store, settings, tmp_path):
+    """The 2,001st text of the issue: the worker dies right after Twilio accepted a
+    reminder, before the row says "sent". The outbox asks Twilio before sending it
+    again, finds it, and records it."""
+    from clienteling.celery import app
+    from customers.models import Message
+    from tests.fake_twilio import FakeTwilio
+
+    app.control.purge()
+    total = 12
+    marker = tmp_path / "killed"
+    with FakeTwilio() as twilio:
+        env = _twilio_batch(
+            store,
+            settings,
+            twilio,
+            total,
+            SMS_TRANSPORT="tests.fake_twilio.TwilioSmsTransportKilledAfterAccepting",
+            FAULT_KILL_AFTER_BODY="Reminder 5",
+            FAULT_KILL_MARKER=str(marker),
+        )
+        _sweep_until_all_sent(env, settings)
+
+    killed_sid = marker.read_text()  # the kill did happen, after Twilio took it
+    assert _texts_twilio_received(twilio) == {f"Reminder {n}": 1 for n in range(total)}
+    reminder = Message.objects.get(dedupe_key="batch:5")
+    assert (reminder.status, reminder.provider_id) == ("sent", killed_sid)
+    assert reminder.attempts == 2  # claimed again after the lease, reconciled, not sent
+    assert any(query.get("To") == "+12125550005" for query in twilio.lists)
+    assert Message.objects.filter(status="sent").count() == total
     app.control.purge()

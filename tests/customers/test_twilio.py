@@ -24,6 +24,7 @@ from customers.services import (
     is_suppressed,
     message_deliver,
     message_queue,
+    messages_sweep,
     suppression_add,
     suppression_lift,
 )
@@ -101,7 +102,7 @@ def test_a_text_goes_from_the_stores_number_with_a_status_callback(fake_twilio, 
         "To": "+33615817867",
         "From": STORE_NUMBER,
         "Body": "Your fitting is tomorrow at 11:00.",
-        "StatusCallback": "http://127.0.0.1:8000/hooks/twilio/status/",
+        "StatusCallback": f"http://127.0.0.1:8000/hooks/twilio/status/?ref={message.pk}",
     }
     message.refresh_from_db()
     assert message.provider_id == f"SM{1:032x}"
@@ -142,6 +143,144 @@ def test_twilio_unreachable_is_transient(settings, fake_twilio):
     settings.TWILIO_API_BASE_URL = "http://127.0.0.1:9"  # nothing listens there
     with pytest.raises(TransientTransportError):
         TwilioSmsTransport().send(OutgoingMessage(to="+12125550142", body="Hi"))
+
+
+# --- Once: Twilio takes a repeat, so a message is reconciled before it goes again ------
+
+
+def _died_after_twilio_took_it(message, fake):
+    """A worker claimed `message`, Twilio accepted it, and the worker died before writing
+    "sent": Twilio holds the text, our row says "sending"."""
+    from customers.services.outreach import _claim, _outgoing
+
+    assert _claim(message.pk, NOON_NY)
+    message = Message.objects.select_related("customer__home_store", "template").get(pk=message.pk)
+    TwilioSmsTransport().send(_outgoing(message))
+    assert len(fake.received) == 1
+
+
+@pytest.mark.django_db
+def test_a_text_twilio_took_before_the_worker_died_is_recorded_not_sent_again(
+    fake_twilio, soho, at_noon, settings
+):
+    message = _queue(_client(soho))
+    _died_after_twilio_took_it(message, fake_twilio)
+
+    at_noon.shift(datetime.timedelta(seconds=settings.MESSAGE_CLAIM_LEASE_SECONDS + 1))
+    assert messages_sweep()["requeued"] == 1
+    assert message_deliver(message_id=message.pk) == "reconciled"
+
+    assert len(fake_twilio.received) == 1  # one text reached Twilio
+    (listed,) = fake_twilio.lists  # looked up by recipient and sender, as Twilio lists
+    assert (listed["To"], listed["From"]) == ("+33615817867", STORE_NUMBER)
+    message.refresh_from_db()
+    assert (message.status, message.provider_id) == ("sent", f"SM{1:032x}")
+
+
+@pytest.mark.django_db
+def test_a_timeout_after_twilio_took_the_text_is_not_a_second_text(
+    fake_twilio, soho, at_noon, settings
+):
+    settings.TWILIO_TIMEOUT_SECONDS = 0.2
+    fake_twilio.delay_seconds = 0.6  # Twilio took it, but answered too late
+    message = _queue(_client(soho))
+    assert message_deliver(message_id=message.pk) == "retry"
+    fake_twilio.delay_seconds = 0
+    at_noon.shift(datetime.timedelta(minutes=2))
+    assert message_deliver(message_id=message.pk) == "reconciled"
+    assert len(fake_twilio.received) == 1
+    message.refresh_from_db()
+    assert (message.status, message.provider_id, message.last_error) == ("sent", f"SM{1:032x}", "")
+
+
+@pytest.mark.django_db
+def test_a_text_twilio_never_got_goes_and_another_messages_copy_is_not_taken(
+    fake_twilio, soho, at_noon, settings
+):
+    claire = _client(soho)
+    first = _queue(claire, key="k1")  # the same words, sent and recorded before
+    assert message_deliver(message_id=first.pk) == "sent"
+    second = _queue(claire, key="k2")
+    from customers.services.outreach import _claim
+
+    _claim(second.pk, NOON_NY)  # the worker died before it reached Twilio
+    at_noon.shift(datetime.timedelta(seconds=settings.MESSAGE_CLAIM_LEASE_SECONDS + 1))
+    messages_sweep()
+    assert message_deliver(message_id=second.pk) == "sent"
+    assert [sms["Body"] for sms in fake_twilio.received] == [first.body, second.body]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.provider_id != second.provider_id
+
+
+@pytest.mark.django_db
+def test_while_twilio_cannot_say_whether_it_has_the_text_nothing_goes(
+    fake_twilio, soho, at_noon, settings
+):
+    message = _queue(_client(soho))
+    from customers.services.outreach import _claim
+
+    _claim(message.pk, NOON_NY)
+    at_noon.shift(datetime.timedelta(seconds=settings.MESSAGE_CLAIM_LEASE_SECONDS + 1))
+    messages_sweep()
+    fake_twilio.fail_lists = [(500, 20500)]
+    assert message_deliver(message_id=message.pk) == "retry"
+    assert not fake_twilio.received
+    message.refresh_from_db()
+    assert message.status == "queued" and "could not list" in message.last_error
+
+
+@pytest.mark.django_db
+def test_a_status_callback_before_the_sid_was_recorded_finds_its_message_by_our_reference(
+    client, fake_twilio, soho, at_noon
+):
+    claire = _client(soho)
+    early, dead = _queue(claire, key="k1"), _queue(claire, key="k2")
+    from customers.services.outreach import _claim
+
+    for message in (early, dead):
+        _claim(message.pk, NOON_NY)  # "sending": the SIDs are not recorded (yet)
+
+    path = f"/hooks/twilio/status/?ref={early.pk}"
+    sent = {"MessageSid": "SM" + "e" * 32, "MessageStatus": "sent"}
+    assert twilio_post(client, path, sent).status_code == 204
+    early.refresh_from_db()
+    assert (early.status, early.provider_id) == ("sent", "SM" + "e" * 32)
+    # The worker's own write, arriving late, changes nothing.
+    assert not Message.objects.filter(pk=early.pk, status="sending").exists()
+
+    delivered = {"MessageSid": "SM" + "d" * 32, "MessageStatus": "delivered"}
+    assert twilio_post(client, f"/hooks/twilio/status/?ref={dead.pk}", delivered).status_code == 204
+    dead.refresh_from_db()
+    assert (dead.status, dead.provider_id) == ("delivered", "SM" + "d" * 32)
+
+    # A reference is not a way to rewrite another message's SID.
+    again = {"MessageSid": "SM" + "f" * 32, "MessageStatus": "delivered"}
+    twilio_post(client, f"/hooks/twilio/status/?ref={dead.pk}", again)
+    dead.refresh_from_db()
+    assert dead.provider_id == "SM" + "d" * 32
+    # A reference that is no message of ours is ignored.
+    assert twilio_post(client, "/hooks/twilio/status/?ref=999999", sent).status_code == 204
+    assert twilio_post(client, "/hooks/twilio/status/?ref=x", sent).status_code == 204
+
+
+@pytest.mark.django_db
+def test_the_fake_lists_as_twilio_documents(fake_twilio, soho, at_noon):
+    """Twilio's list: filtered by To, From and DateSent>, newest first, paged."""
+    transport = TwilioSmsTransport()
+    from clienteling.channels.base import OutgoingMessage
+
+    for n in range(3):
+        transport.send(OutgoingMessage(to="+12125550142", body=f"Hi {n}"))
+    transport.send(OutgoingMessage(to="+12125550143", body="Hi 0"))
+    client = transport.client
+    listed = client.messages.list(to="+12125550142", page_size=2)
+    assert [m.body for m in listed] == ["Hi 2", "Hi 1", "Hi 0"]  # two pages
+    assert len(fake_twilio.lists) == 2
+    assert fake_twilio.lists[0]["PageSize"] == "2"
+    later = client.messages.list(date_sent_after=NOON_NY + datetime.timedelta(minutes=1))
+    assert later == []
+    assert fake_twilio.lists[-1]["DateSent>"] == "2026-11-20T17:01:00Z"
 
 
 # --- Webhooks --------------------------------------------------------------------------
@@ -274,6 +413,33 @@ def test_help_answers_with_the_stores_name_and_phone(client, fake_twilio, soho):
 
 
 @pytest.mark.django_db
+def test_keyword_answers_are_worded_by_the_managers_templates(client, fake_twilio, soho):
+    from tests.factories import MessageTemplateFactory
+
+    _client(soho)
+    MessageTemplateFactory(
+        purpose="keyword_stop",
+        channel="sms",
+        body="{{ store }} will not text you again. Questions? {{ store_phone }}. START undoes it.",
+    )
+    MessageTemplateFactory(
+        purpose="keyword_help", channel="sms", body="{{ store }} here: call {{ store_phone }}."
+    )
+    help_reply = _inbound(client, "help", sid="SM1").content.decode()
+    assert "<Message>SoHo here: call +1 212 555 0199.</Message>" in help_reply
+    stop_reply = _inbound(client, "STOP", sid="SM2").content.decode()
+    assert (
+        "<Message>SoHo will not text you again. Questions? +1 212 555 0199. "
+        "START undoes it.</Message>"
+    ) in stop_reply
+    # No template for START: the built-in words, in the store's name.
+    start_reply = _inbound(client, "START", sid="SM3").content.decode()
+    assert (
+        "<Message>You'll get texts from SoHo again. Reply STOP to opt out.</Message>" in start_reply
+    )
+
+
+@pytest.mark.django_db
 def test_start_opts_back_in_and_lifts_the_suppression(client, fake_twilio, soho):
     claire = _client(soho)
     _inbound(client, "STOP", sid="SM1")
@@ -293,6 +459,36 @@ def test_yes_is_an_answer_unless_it_undoes_a_stop(client, fake_twilio, soho):
     _inbound(client, "stop", sid="SM2")
     assert "again" in _inbound(client, "YES", sid="SM3").content.decode()
     assert claire.has_consent("sms")
+
+
+@pytest.mark.django_db
+def test_inbound_ids_are_forgotten_after_the_retention_period_in_capped_batches(
+    client, fake_twilio, soho, settings, at_noon
+):
+    from django.conf import settings as live_settings
+
+    from customers.services import inbound_messages_prune
+    from customers.tasks import inbound_messages_prune as inbound_messages_prune_task
+
+    settings.INBOUND_MESSAGE_RETENTION_DAYS = 30
+    for n in range(5):
+        InboundMessage.objects.create(
+            provider_id=f"SMold{n}", received_at=NOON_NY - datetime.timedelta(days=31 + n)
+        )
+    _client(soho)
+    _inbound(client, "Is the sale on?", sid="SMrecent")  # handled now: kept
+
+    assert [inbound_messages_prune(batch=2) for _ in range(4)] == [2, 2, 1, 0]
+    assert list(InboundMessage.objects.values_list("provider_id", flat=True)) == ["SMrecent"]
+    # Within the period a retried webhook is still recognised...
+    assert _inbound(client, "Is the sale on?", sid="SMrecent").status_code == 200
+    assert Contact.objects.count() == 1
+    # ...and the nightly job is the same service, on the beat schedule.
+    at_noon.shift(datetime.timedelta(days=31))
+    assert inbound_messages_prune_task.apply().get() == 1
+    assert not InboundMessage.objects.exists()
+    schedule = live_settings.CELERY_BEAT_SCHEDULE["inbound-messages-prune"]
+    assert schedule["task"] == inbound_messages_prune_task.name
 
 
 # --- Suppressions ----------------------------------------------------------------------
@@ -381,9 +577,12 @@ def test_a_reminder_by_twilio_end_to_end(celery_worker, fake_twilio, client):
             (STORE_NUMBER, "+33615817867")
         ]
         message.refresh_from_db()
+        # Twilio calls the status callback URL it was given, our reference on it.
+        callback = fake_twilio.received[0]["StatusCallback"]
+        assert callback == f"http://127.0.0.1:8000/hooks/twilio/status/?ref={message.pk}"
         response = twilio_post(
             client,
-            "/hooks/twilio/status/",
+            callback.removeprefix("http://127.0.0.1:8000"),
             {"MessageSid": message.provider_id, "MessageStatus": "delivered"},
         )
         assert response.status_code == 204

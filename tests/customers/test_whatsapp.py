@@ -163,7 +163,7 @@ def test_inside_the_window_free_text_goes_from_the_stores_whatsapp_number(fake_t
         "To": f"whatsapp:{CLAIRE}",
         "From": f"whatsapp:{STORE_WHATSAPP}",
         "Body": "Your size 38 is in: shall I hold it for you?",
-        "StatusCallback": "http://127.0.0.1:8000/hooks/twilio/status/",
+        "StatusCallback": f"http://127.0.0.1:8000/hooks/twilio/status/?ref={message.pk}",
     }
     message.refresh_from_db()
     assert (message.channel, message.provider_id) == ("whatsapp", f"SM{1:032x}")
@@ -248,6 +248,28 @@ def test_an_approved_template_goes_outside_the_window_with_its_variables(fake_tw
     assert json.loads(sent["ContentVariables"]) == {"1": "Claire", "2": "SoHo"}
     assert (sent["To"], sent["From"]) == (f"whatsapp:{CLAIRE}", f"whatsapp:{STORE_WHATSAPP}")
     assert "Body" not in sent
+
+
+def test_a_template_twilio_took_before_the_worker_died_is_not_sent_again(
+    fake_twilio, claire, at_noon, settings
+):
+    from clienteling.channels.whatsapp import TwilioWhatsAppTransport
+    from customers.services import messages_sweep
+    from customers.services.outreach import _claim, _outgoing
+
+    _wrote(claire, hours_ago=72)
+    message = _queue(claire, template=_template())
+    assert _claim(message.pk, NOON_NY)
+    TwilioWhatsAppTransport().send(_outgoing(Message.objects.get(pk=message.pk)))
+    at_noon.shift(datetime.timedelta(seconds=settings.MESSAGE_CLAIM_LEASE_SECONDS + 1))
+    assert messages_sweep()["requeued"] == 1
+
+    assert message_deliver(message_id=message.pk) == "reconciled"
+    assert len(fake_twilio.received) == 1  # a template has no body to match: its time does
+    (listed,) = fake_twilio.lists
+    assert (listed["To"], listed["From"]) == (f"whatsapp:{CLAIRE}", f"whatsapp:{STORE_WHATSAPP}")
+    message.refresh_from_db()
+    assert (message.status, message.provider_id) == ("sent", f"SM{1:032x}")
 
 
 def test_a_template_without_an_approved_version_is_free_text(claire):
@@ -367,6 +389,130 @@ def test_whatsapp_unregistered_inbound_is_ignored(client, fake_twilio, claire, s
     assert not Contact.objects.exists()
 
 
+# --- The contact form: outside the window, the store's approved templates ---------------
+
+
+def _contact_url(customer) -> str:
+    return f"/clients/{customer.pk}/contact/"
+
+
+def _radio(page: str, name: str, value) -> str:
+    import re
+
+    found = re.search(rf'<input[^>]*name="{name}"[^>]*value="{value}"[^>]*>', page)
+    assert found, f"no {name}={value} radio"
+    return found.group(0)
+
+
+def test_outside_the_window_the_form_offers_the_approved_templates_and_says_why(
+    client, associate, claire
+):
+    _wrote(claire, hours_ago=30)
+    template = _template()
+    MessageTemplate.objects.create(  # no approved version: not offered
+        name="Plain", purpose="personal", channel="whatsapp", body="Hi"
+    )
+    client.force_login(associate.user)
+
+    page = client.get(_contact_url(claire)).content.decode().replace("&#x27;", "'")
+
+    assert "disabled" not in _radio(page, "channel", "whatsapp")  # open, for a template
+    assert WINDOW_CLOSED in page
+    assert "Approved WhatsApp template" in page
+    assert _radio(page, "template", template.pk)
+    assert "Piece arrived: “Hello Claire, your piece is in at SoHo.”" in page
+    assert "Plain" not in page
+    partial = client.get(_contact_url(claire), HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in partial and 'id="contact-templates"' in partial
+
+
+def test_free_text_outside_the_window_is_refused_with_why_and_nothing_goes(
+    client, associate, claire
+):
+    _wrote(claire, hours_ago=30)
+    _template()
+    client.force_login(associate.user)
+    response = client.post(
+        _contact_url(claire),
+        {"channel": "whatsapp", "outcome": "sent", "body": "Hello!", "template": ""},
+    )
+    assert response.status_code == 200
+    assert WINDOW_CLOSED in response.content.decode().replace("&#x27;", "'")
+    assert 'id="id_template-error"' in response.content.decode()
+    assert not Message.objects.exists()
+    assert not Contact.objects.filter(direction="out").exists()
+
+
+def test_a_picked_template_goes_by_twilios_content_api(client, associate, claire, fake_twilio):
+    _wrote(claire, hours_ago=30)
+    template = _template()
+    client.force_login(associate.user)
+    response = client.post(
+        _contact_url(claire),
+        {
+            "channel": "whatsapp",
+            "outcome": "sent",
+            "body": "ignored: the approved words go",
+            "template": template.pk,
+        },
+    )
+    assert response.status_code == 302
+    message = Message.objects.get()
+    assert (message.channel, message.status, message.template) == ("whatsapp", "queued", template)
+    assert message.body == "Hello Claire, your piece is in at SoHo."
+    assert Contact.objects.get(direction="out").body == message.body  # what went
+    assert message_deliver(message_id=message.pk) == "sent"
+    (sent,) = fake_twilio.received
+    assert (sent["ContentSid"], json.loads(sent["ContentVariables"])) == (
+        CONTENT_SID,
+        {"1": "Claire", "2": "SoHo"},
+    )
+    assert "Body" not in sent
+
+
+def test_a_template_on_another_channel_or_a_bad_choice_is_a_clear_error(client, associate, claire):
+    _wrote(claire, hours_ago=30)
+    template = _template()
+    client.force_login(associate.user)
+    by_text = client.post(
+        _contact_url(claire),
+        {"channel": "sms", "outcome": "sent", "body": "Hi", "template": template.pk},
+    )
+    assert by_text.status_code == 200
+    assert "An approved template goes only on WhatsApp" in by_text.content.decode()
+    bogus = client.post(
+        _contact_url(claire),
+        {"channel": "whatsapp", "outcome": "sent", "body": "Hi", "template": "nope"},
+    )
+    assert bogus.status_code == 200
+    assert 'id="id_template-error"' in bogus.content.decode()
+    assert not Message.objects.exists()
+
+
+def test_without_approved_templates_whatsapp_stays_closed_with_why(client, associate, claire):
+    _wrote(claire, hours_ago=30)
+    client.force_login(associate.user)
+    page = client.get(_contact_url(claire)).content.decode().replace("&#x27;", "'")
+    assert "disabled" in _radio(page, "channel", "whatsapp")
+    assert WINDOW_CLOSED in page
+    assert "Approved WhatsApp template" not in page
+
+
+def test_inside_the_window_free_text_still_goes_from_the_form(client, associate, claire):
+    _wrote(claire, hours_ago=2)
+    _template()
+    client.force_login(associate.user)
+    page = client.get(_contact_url(claire)).content.decode()
+    assert "only an approved template now" not in page
+    response = client.post(
+        _contact_url(claire),
+        {"channel": "whatsapp", "outcome": "sent", "body": "See you at 3?", "template": ""},
+    )
+    assert response.status_code == 302
+    message = Message.objects.get()
+    assert (message.body, message.template) == ("See you at 3?", None)
+
+
 # --- Forms -----------------------------------------------------------------------------
 
 
@@ -376,3 +522,74 @@ def test_the_sign_up_page_asks_whatsapp_consent_in_the_stores_words(client, soho
     page = response.content.decode().replace("&#x27;", "'")
     assert "may contact me on WhatsApp" in page
     assert "may contact me by text message" in page
+
+
+# --- End to end on a real worker -------------------------------------------------------
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_outside_the_window_free_text_is_refused_with_why_and_a_template_goes_end_to_end(
+    celery_worker, client, fake_twilio, store, associate
+):
+    """The associate writes on WhatsApp a day and more after the client last wrote: free
+    text is refused with why and nothing reaches Twilio; the approved template they pick
+    goes through the worker as Twilio's Content API asks. A free-text message already
+    queued when the window closed is stopped by the worker with the same why."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from tests.conftest import wait_for
+
+    store.whatsapp_from_number = STORE_WHATSAPP
+    store.save()
+    customer = CustomerFactory(first_name="Claire", home_store=store, phone=CLAIRE)
+    ConsentEventFactory(customer=customer, channel="whatsapp", granted=True)
+    Contact.objects.create(
+        customer=customer,
+        channel="whatsapp",
+        direction=Contact.Direction.INBOUND,
+        outcome=Contact.Outcome.REACHED,
+        body="Hello",
+        occurred_at=timezone.now() - datetime.timedelta(hours=24) + datetime.timedelta(seconds=6),
+    )
+    with transaction.atomic():  # queued inside the window, by a moment
+        late = message_queue(
+            customer=customer,
+            channel="whatsapp",
+            body="Still there?",
+            dedupe_key="late",
+            is_marketing=False,
+            scheduled_for=timezone.now() + datetime.timedelta(seconds=2),
+        )
+    assert late.status == "queued"
+    template = _template()
+    client.force_login(associate.user)
+    url = _contact_url(customer)
+
+    import time
+
+    time.sleep(7)  # the window closes; then the sweep hands the message to the worker
+    from customers.services import messages_sweep
+
+    messages_sweep()
+    wait_for(lambda: Message.objects.filter(pk=late.pk, status="suppressed").exists())
+    late.refresh_from_db()
+    assert late.suppressed_reason == WINDOW_CLOSED
+
+    refused = client.post(url, {"channel": "whatsapp", "outcome": "sent", "body": "Hi!"})
+    assert refused.status_code == 200
+    assert WINDOW_CLOSED in refused.content.decode().replace("&#x27;", "'")
+    assert not fake_twilio.received
+
+    sent = client.post(
+        url, {"channel": "whatsapp", "outcome": "sent", "body": "", "template": template.pk}
+    )
+    assert sent.status_code == 302
+    message = wait_for(
+        lambda: Message.objects.filter(template=template, status="sent").first(), timeout=15
+    )
+    (request,) = fake_twilio.received
+    assert request["ContentSid"] == CONTENT_SID
+    assert json.loads(request["ContentVariables"]) == {"1": "Claire", "2": store.name}
+    assert request["StatusCallback"].endswith(f"?ref={message.pk}")

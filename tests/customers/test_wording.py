@@ -18,7 +18,7 @@ from appointments.services import bookings, makeovers
 from customers import drafts
 from customers.models import Message, MessageTemplate, Reason
 from customers.reason_kinds import REASON_KINDS
-from customers.services import message_wording, render_template_text, selections
+from customers.services import message_wording, outreach, render_template_text, selections
 from customers.services.wording import FAMILIES, wording_family
 from tests import factories
 from tests.appointments import makeover_files
@@ -200,6 +200,7 @@ BUILT_IN = [
     *bookings.DEFAULT_WORDS.items(),
     (makeovers.SHARE_PURPOSE, makeovers.DEFAULT_SHARE_WORDS),
     (selections.SELECTION_PURPOSE, selections.DEFAULT_WORDS),
+    *outreach.KEYWORD_WORDS.items(),
 ]
 
 
@@ -227,7 +228,7 @@ def test_each_sender_supplies_exactly_the_variables_the_admin_lists(
         supplied[purpose] = set(context)
         return message_wording(purpose=purpose, channel=channel, context=context, default=default)
 
-    for module in (drafts, bookings, makeovers, selections):
+    for module in (drafts, bookings, makeovers, selections, outreach):
         monkeypatch.setattr(module, "message_wording", spy)
 
     drafts.draft_message(customer=claire, reason=None, sender_name="Ana Lee")
@@ -248,10 +249,18 @@ def test_each_sender_supplies_exactly_the_variables_the_admin_lists(
         note="",
         channel="email",
     )
+    for body in ("HELP", "STOP", "START"):
+        outreach.sms_received(from_number="+12125550142", body=body)
 
-    assert {"personal", "appointment_confirmation", "makeover_summary", "selection"} <= set(
-        supplied
-    )
+    assert {
+        "personal",
+        "appointment_confirmation",
+        "makeover_summary",
+        "selection",
+        "keyword_stop",
+        "keyword_start",
+        "keyword_help",
+    } <= set(supplied)
     for purpose, names in supplied.items():
         assert names == set(wording_family(purpose).variables), purpose
 
