@@ -10,6 +10,7 @@ from django_ratelimit.decorators import ratelimit
 
 from .models import Selection, SelectionItem
 from .services import selection_hold
+from .services.selections import selection_items_where
 
 
 def _live_selection(token: str) -> Selection:
@@ -29,6 +30,7 @@ def _live_selection(token: str) -> Selection:
 def selection_page(request: HttpRequest, token: str) -> HttpResponse:
     selection = _live_selection(token)
     items = list(selection.items.select_related("product__brand"))
+    selection_items_where(selection=selection, items=items)
     return render(
         request, "customers/selection_page.html", {"selection": selection, "items": items}
     )

@@ -84,6 +84,15 @@ class Product(models.Model):
     arrived_at = models.DateField(
         null=True, blank=True, help_text="When it first arrived in stores."
     )
+    url = models.URLField(
+        "product page", max_length=500, blank=True, help_text="Where a client can buy it online."
+    )
+    image_urls = models.JSONField(
+        default=list, blank=True, help_text="Pictures from the catalog feed; the first is fetched."
+    )
+    # Why the feed's picture could not be used (unreachable, not an image, too large).
+    # Empty when it was fetched, or when there is none to fetch.
+    image_error = models.CharField(max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -111,3 +120,57 @@ class Product(models.Model):
         if self.image:
             return self.image.url
         return ""
+
+
+class Variant(models.Model):
+    """One sellable version of a product: a size and colour with its own SKU and barcode.
+
+    `Product.sku` is the style reference grouping variants (the feed's `product_ref`);
+    a product sold in one version has one variant with the same SKU.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    size = models.CharField(max_length=16, blank=True)
+    colour = models.CharField(max_length=60, blank=True)
+    barcode = models.CharField(max_length=32, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product", "size", "sku"]
+
+    def __str__(self) -> str:
+        extra = " ".join(part for part in (self.size, self.colour) if part)
+        return f"{self.sku} {extra}".strip()
+
+
+class StockQuerySet(models.QuerySet):
+    def available(self) -> StockQuerySet:
+        return self.filter(quantity__gt=0)
+
+    def in_size(self, size: str) -> StockQuerySet:
+        return self.filter(variant__size=size)
+
+
+class Stock(models.Model):
+    """How many of one variant a store holds, and when that was counted."""
+
+    store = models.ForeignKey("stores.Store", on_delete=models.CASCADE, related_name="stock")
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="stock")
+    quantity = models.IntegerField(default=0)
+    counted_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StockQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "stock"
+        constraints = [
+            models.UniqueConstraint(fields=["store", "variant"], name="stock_unique_per_store"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="stock_not_negative"),
+        ]
+        indexes = [models.Index(fields=["variant", "store"], name="stock_variant_store")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.variant_id} at {self.store_id}"

@@ -47,3 +47,31 @@ def product_thumbnails_sweep(after_id: int = 0) -> int:
     if len(ids) == SWEEP_BATCH_SIZE:
         product_thumbnails_sweep.delay(ids[-1])
     return len(ids)
+
+
+@shared_task(
+    bind=True,
+    soft_time_limit=60,
+    time_limit=90,
+    autoretry_for=(services.ImageFetchRetry,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def product_fetch_image(self, product_id: int) -> None:
+    """Fetch, check and thumbnail the feed picture of one product.
+
+    Retries a network failure or a 5xx with backoff; a picture that is not usable is
+    recorded on the product (`image_error`), never retried. At-least-once: the stored
+    paths are fixed per product.
+    """
+    product = Product.objects.filter(pk=product_id).first()
+    if product is None:
+        logger.info("product %s is gone; no picture to fetch", product_id)
+        return
+    try:
+        services.product_fetch_image(product=product)
+    except services.ImageFetchRetry as error:
+        if self.request.retries >= self.max_retries:
+            Product.objects.filter(pk=product_id).update(image_error=str(error)[:300])
+        raise

@@ -20,10 +20,18 @@ from functools import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw, ImageFont
 
-from clienteling.catalog.models import Brand, Category, Product, product_image_path
+from clienteling.catalog.models import (
+    Brand,
+    Category,
+    Product,
+    Stock,
+    Variant,
+    product_image_path,
+)
 from clienteling.catalog.services import product_make_thumbnail
 
 from . import data
@@ -283,6 +291,48 @@ def _make_thumbnails(products: list[Product]) -> None:
         shared.dec_thread_sharing()
 
 
+def _build_stock(products: list[Product], rng: random.Random) -> None:
+    """One variant per size (SKU "<style>-<size>"; an unsized product's variant keeps its
+    SKU) and a count per store and variant. A product out of stock has none anywhere;
+    one in stock has at least one somewhere, so its flag agrees with the counts."""
+    from clienteling.stores.models import Store
+
+    store_ids = list(Store.objects.order_by("pk").values_list("pk", flat=True))
+    variants = [
+        Variant(
+            product_id=product.pk,
+            sku=f"{product.sku}-{size}" if size else product.sku,
+            size=size,
+            colour=product.colour,
+        )
+        for product in products
+        for size in (product.sizes or [""])
+    ]
+    Variant.objects.bulk_create(variants)
+    in_stock = {product.pk: product.in_stock for product in products}
+    counted_at = timezone.now()
+    stock = []
+    held: set[int] = set()
+    for variant in variants:
+        for store_id in store_ids:
+            quantity = rng.choice((0, 1, 1, 2, 3, 4)) if in_stock[variant.product_id] else 0
+            if quantity:
+                held.add(variant.product_id)
+            stock.append(
+                Stock(
+                    store_id=store_id,
+                    variant_id=variant.pk,
+                    quantity=quantity,
+                    counted_at=counted_at,
+                )
+            )
+    for row, variant in zip(stock, (v for v in variants for _ in store_ids), strict=True):
+        if in_stock[variant.product_id] and variant.product_id not in held:
+            row.quantity = 1
+            held.add(variant.product_id)
+    Stock.objects.bulk_create(stock, batch_size=5000)
+
+
 def build_catalog(*, rng: random.Random, today: datetime.date) -> Catalog:
     """Create brands, categories and products with their images and thumbnails."""
     brands = {
@@ -327,6 +377,7 @@ def build_catalog(*, rng: random.Random, today: datetime.date) -> Catalog:
             product.image.name = name
     Product.objects.bulk_create(products)
     _make_thumbnails(products)
+    _build_stock(products, random.Random(rng.getrandbits(64)))
 
     return Catalog(
         brands=brands,

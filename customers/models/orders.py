@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
-from clienteling.catalog.models import Product
+from clienteling.catalog.models import Product, Variant
 from clienteling.stores.models import StaffMember, Store
 
 from .choices import Source
@@ -118,7 +118,17 @@ class Order(models.Model):
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     line_number = models.PositiveSmallIntegerField()
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    # Empty while the SKU is unknown to the catalog: the line keeps the SKU and the till's
+    # description, and is linked when the catalog brings that SKU
+    # (customers.services.order_lines_link).
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="order_lines"
+    )
+    variant = models.ForeignKey(
+        Variant, on_delete=models.SET_NULL, null=True, blank=True, related_name="order_lines"
+    )
+    sku = models.CharField("SKU", max_length=64, blank=True)
+    description = models.CharField(max_length=200, blank=True)
     quantity = models.PositiveIntegerField(default=1)
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
@@ -127,7 +137,13 @@ class OrderLine(models.Model):
 
     class Meta:
         ordering = ["order", "line_number"]
-        indexes = [models.Index(fields=["product", "order"])]
+        indexes = [
+            models.Index(fields=["product", "order"]),
+            # Lines waiting for their SKU to reach the catalog: a small partial index.
+            models.Index(
+                fields=["sku"], condition=Q(product__isnull=True), name="order_line_unlinked_sku"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["order", "line_number"], name="order_line_number_unique"
@@ -142,7 +158,14 @@ class OrderLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} × {self.product_id}"
+        return f"{self.quantity} × {self.product_id or self.sku}"
+
+    @property
+    def label(self) -> str:
+        """What the card names: the product, else the till's description and SKU."""
+        if self.product_id:
+            return self.product.name
+        return self.description or f"SKU {self.sku}"
 
 
 class EngagementEvent(models.Model):

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from clienteling.catalog.models import Product
+from clienteling.catalog.models import Product, Variant
 from clienteling.stores.models import StaffMember, Store
 
 from ..models import Customer, EngagementEvent, Order, OrderLine, Source
@@ -219,7 +219,17 @@ ORDER_FIELDS = (
     "alteration_status",
     "alteration_ready_on",
 )
-ORDER_LINE_FIELDS = ("product", "quantity", "unit_price", "line_total", "size", "colour")
+ORDER_LINE_FIELDS = (
+    "product",
+    "variant",
+    "sku",
+    "description",
+    "quantity",
+    "unit_price",
+    "line_total",
+    "size",
+    "colour",
+)
 
 
 def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResult:
@@ -229,7 +239,10 @@ def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResul
     upserted by line number and lines beyond the new count are removed. Lifetime value,
     order count and tier of every client touched are recomputed in the same transaction.
 
-    Cost: five lookups (stores, staff, products, clients, existing orders), then one
+    A line whose SKU the catalog does not know yet is kept with its SKU, price and
+    description and no product; the catalog feed links it when it brings that SKU.
+
+    Cost: six lookups (stores, staff, products, variants, clients, existing orders), then one
     upsert for orders, one for lines, one delete per distinct line count and two updates
     for the clients' totals, whatever the number of items.
     """
@@ -249,7 +262,20 @@ def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResul
         ).values_list("employee_code", "pk")
     )
     skus = {line["sku"] for _, item in items for line in item["lines"]}
-    products = dict(Product.objects.filter(sku__in=skus).values_list("sku", "pk"))
+    # A SKU is a variant's, or (products fed before variants) a product's own. One the
+    # catalog does not know is kept on the line, linked when the catalog brings it.
+    products: dict[str, tuple[int, int | None]] = {
+        sku: (product_id, None)
+        for sku, product_id in Product.objects.filter(sku__in=skus).values_list("sku", "pk")
+    }
+    products.update(
+        {
+            sku: (product_id, variant_id)
+            for sku, product_id, variant_id in Variant.objects.filter(sku__in=skus).values_list(
+                "sku", "product_id", "pk"
+            )
+        }
+    )
     customers = _resolve_customers(item["customer"] for _, item in items)
 
     orders: list[tuple[int, dict, Order]] = []
@@ -264,13 +290,6 @@ def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResul
                 "Unknown client: push them to /api/v1/customers/bulk first "
                 f"(source “{item['customer']['source']}”, id “{item['customer']['external_id']}”)."
             ]
-        line_errors = {
-            str(position): {"sku": [f"No product has the SKU “{line['sku']}”."]}
-            for position, line in enumerate(item["lines"])
-            if line["sku"] not in products
-        }
-        if line_errors:
-            errors["lines"] = line_errors
         if errors:
             result.add_error(index, item["external_id"], errors)
             continue
@@ -319,11 +338,15 @@ def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResul
                 line_total = line.get("line_total")
                 if line_total is None:
                     line_total = (unit_price * quantity).quantize(Decimal("0.01"))
+                product_id, variant_id = products.get(line["sku"], (None, None))
                 lines.append(
                     OrderLine(
                         order_id=order.pk,
                         line_number=position,
-                        product_id=products[line["sku"]],
+                        product_id=product_id,
+                        variant_id=variant_id,
+                        sku=line["sku"],
+                        description=line.get("description", ""),
                         quantity=quantity,
                         unit_price=unit_price,
                         line_total=line_total,

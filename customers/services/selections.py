@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clienteling.catalog.models import Product
+from clienteling.catalog.stock import stock_map
 from clienteling.core.errors import ApplicationError
 from clienteling.core.http import absolute_url
 
@@ -105,6 +106,17 @@ def selection_send(
         subject=f"Picked for you at {customer.home_store.name}",
     )
     return selection
+
+
+def selection_items_where(*, selection: Selection, items: list[SelectionItem]) -> None:
+    """Say, on each item, whether the client's store holds it in their size (`here`:
+    True, False, or None when its stock is not counted per store) and which other stores
+    do (`elsewhere`, names). One query for all the items."""
+    stock = stock_map(item.product_id for item in items)
+    store_id = selection.customer.home_store_id
+    for item in items:
+        item.here = stock.here(item.product_id, item.size, store_id)
+        item.elsewhere = stock.elsewhere(item.product_id, item.size, store_id)
 
 
 def selection_hold(*, item: SelectionItem) -> bool:

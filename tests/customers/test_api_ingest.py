@@ -146,15 +146,17 @@ def test_order_bulk_saves_valid_items_and_lists_invalid_ones(api_client, catalog
 
     assert response.status_code == 207
     body = response.json()
-    assert [item["external_id"] for item in body["saved"]] == ["S-1"]
+    # An unknown SKU is never refused: the line is kept, waiting for the catalog.
+    assert [item["external_id"] for item in body["saved"]] == ["S-1", "S-2"]
     errors = {item["index"]: item["errors"] for item in body["errors"]}
-    assert set(errors) == {1, 2, 3, 4, 5}
-    assert "No product has the SKU" in errors[1]["lines"]["0"]["sku"][0]
+    assert set(errors) == {2, 3, 4, 5}
     assert "Unknown client" in errors[2]["customer"][0]
     assert "total" in errors[3]
     assert "store" in errors[4]
     assert "Appears twice" in errors[5]["external_id"][0]
-    assert list(Order.objects.values_list("external_id", flat=True)) == ["S-1"]
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["S-1", "S-2"]
+    kept = OrderLine.objects.filter(order__external_id="S-2").order_by("line_number")
+    assert [(line.sku, line.product_id) for line in kept] == [("NOPE-0", None), ("NOPE-1", None)]
 
 
 def test_order_bulk_bad_payload_gets_400_and_keeps_earlier_data(api_client, catalog, client_in_pos):
