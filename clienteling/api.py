@@ -7,6 +7,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from clienteling.catalog import api as catalog_api
 from customers import api as customers_api
 
 from . import privacy_api
@@ -22,6 +23,11 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path("docs/", docs, name="docs"),
     path("customers/bulk/", customers_api.CustomerBulkUpsertApi.as_view(), name="customers-bulk"),
+    path(
+        "customers/lookup/",
+        customers_api.CustomerPosLookupApi.as_view(),
+        name="customers-lookup",
+    ),
     path(
         "customers/<str:customer_id>/export/",
         privacy_api.CustomerExportApi.as_view(),
@@ -39,4 +45,7 @@ urlpatterns = [
         name="order-alteration",
     ),
     path("events/bulk/", customers_api.EngagementEventBulkIngestApi.as_view(), name="events-bulk"),
+    path("catalog/bulk/", catalog_api.CatalogBulkIngestApi.as_view(), name="catalog-bulk"),
+    path("stock/bulk/", catalog_api.StockBulkIngestApi.as_view(), name="stock-bulk"),
+    path("stock/<str:store>/<str:sku>/", catalog_api.StockUpdateApi.as_view(), name="stock-update"),
 ]

@@ -16,14 +16,20 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status
-from rest_framework.permissions import BasePermission
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clienteling.core.parsers import MAX_DEPTH
-from clienteling.integrations.auth import HasTokenScope
-from clienteling.integrations.models import Scope
+from clienteling.integrations.auth import (
+    HasTokenScope,
+    IntegrationKeyRateThrottle,
+    IntegrationTokenAuthentication,
+)
+from clienteling.integrations.models import IntegrationToken, Scope
+from clienteling.stores.refusals import access_refused
 
 from . import services
 from .models import (
@@ -35,6 +41,7 @@ from .models import (
     Source,
     consent_channel_choices,
 )
+from .services.pos import pos_customer_lookup, pos_lookup_audit, pos_reasons
 
 
 class CanIngest(BasePermission):
@@ -251,6 +258,8 @@ class OrderLineInputSerializer(serializers.Serializer):
     )
     size = serializers.CharField(max_length=16, required=False, allow_blank=True)
     colour = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    # What the till calls the piece: shown on the card while the SKU is new to the catalog.
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
 class OrderBulkIngestApi(_BulkApi):
@@ -405,3 +414,135 @@ class OrderAlterationUpdateApi(APIView):
         serializer.is_valid(raise_exception=True)
         order = services.order_update_alteration(order=order, **serializer.validated_data)
         return Response(OrderOutputSerializer(order).data)
+
+
+# --- POS read-back -------------------------------------------------------------------
+
+
+class PosAssociateSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    employee_code = serializers.CharField()
+
+
+class PosReasonSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    badge = serializers.CharField(help_text="The kind in a word or two, e.g. “Alteration”.")
+    why = serializers.CharField(help_text="One sentence the cashier can say.")
+    due_on = serializers.DateField()
+
+
+class PosClientSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    pos_id = serializers.CharField(allow_null=True)
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    tier = serializers.ChoiceField(choices=Customer.Tier.choices)
+    home_store = serializers.CharField(help_text="The code of the client's store.")
+    associate = PosAssociateSerializer(allow_null=True, help_text="Their associate, if any.")
+    reasons = PosReasonSerializer(
+        many=True,
+        help_text="Open reasons worth saying at the till: service ones (an alteration "
+        "ready, an order on its way) and marketing ones whose topic the client has not "
+        "turned down.",
+    )
+    offers = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The offers the client can use at this till. Always empty for now: "
+        "offers arrive with a later version of the API, in this field, so a till can "
+        "already show the list.",
+    )
+
+
+class PosLookupResultSerializer(serializers.Serializer):
+    clients = PosClientSerializer(
+        many=True, help_text="At most five clients, the latest buyer first (a shared number)."
+    )
+
+
+class CustomerPosLookupApi(APIView):
+    """The till looks a client up by phone (any format), email or POS id.
+
+    Integration keys only, with the `customers:read` scope; a key issued for one store
+    sees that store's clients only (a client of another store is a 404, like a client
+    that does not exist, and the attempt is recorded). Rate-limited per key
+    (POS_LOOKUP_RATE); each client returned is audited as a view.
+    """
+
+    authentication_classes = [IntegrationTokenAuthentication]
+    permission_classes = [IsAuthenticated, HasTokenScope]
+    throttle_classes = [IntegrationKeyRateThrottle]
+    throttle_rate_setting = "POS_LOOKUP_RATE"
+    required_scope = Scope.CUSTOMERS_READ
+
+    class FilterSerializer(serializers.Serializer):
+        phone = serializers.CharField(max_length=32, required=False)
+        email = serializers.CharField(max_length=254, required=False)
+        pos_id = serializers.CharField(max_length=64, required=False)
+
+        def validate(self, data: dict) -> dict:
+            given = [name for name in ("phone", "email", "pos_id") if data.get(name)]
+            if len(given) != 1:
+                raise serializers.ValidationError(
+                    {"non_field_errors": ["Ask by exactly one of phone, email or pos_id."]}
+                )
+            return data
+
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses={
+            200: PosLookupResultSerializer,
+            **{code: response for code, response in ERRORS.items() if code != 413},
+            404: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="No client of the key's store matches (whether or not one "
+                "exists elsewhere).",
+            ),
+            429: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="Too many look-ups with this key (POS_LOOKUP_RATE); "
+                "Retry-After says when to ask again.",
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        store = request.auth.store if isinstance(request.auth, IntegrationToken) else None
+        found = pos_customer_lookup(**filters.validated_data, store=store)
+        if not found.clients:
+            for customer_id in found.elsewhere:
+                access_refused(request, target="client", ref=customer_id, where="api")
+            raise NotFound("No client matches.")
+        pos_lookup_audit(request=request, clients=found.clients)
+        clients = []
+        for customer in found.clients:
+            associate = customer.assigned_associate
+            clients.append(
+                {
+                    "id": customer.pk,
+                    "pos_id": customer.pos_customer_id,
+                    "first_name": customer.first_name,
+                    "last_name": customer.last_name,
+                    "tier": customer.tier,
+                    "home_store": customer.home_store.code,
+                    "associate": {
+                        "name": associate.display_name,
+                        "employee_code": associate.employee_code,
+                    }
+                    if associate
+                    else None,
+                    "reasons": [
+                        {
+                            "kind": reason.kind,
+                            "badge": reason.badge,
+                            "why": reason.why,
+                            "due_on": reason.due_on,
+                        }
+                        for reason in pos_reasons(customer)
+                    ],
+                    "offers": [],
+                }
+            )
+        response = Response(PosLookupResultSerializer({"clients": clients}).data)
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from clienteling.stores.scoping import StoreScopedAdmin
+
 from .models import IntegrationToken, Scope
 
 
@@ -14,21 +16,34 @@ class IssueTokenForm(forms.ModelForm):
 
     class Meta:
         model = IntegrationToken
-        fields = ["name", "user", "scopes", "expires_at"]
+        fields = ["name", "user", "store", "scopes", "expires_at"]
 
 
 @admin.register(IntegrationToken)
-class IntegrationTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "user", "scope_list", "created_at", "last_used_at", "state"]
+class IntegrationTokenAdmin(StoreScopedAdmin):
+    # A till's key belongs to its store: a manager sees their store's keys; keys of no
+    # store in particular (the retailer's systems) only superusers see.
+    store_path = "store"
+    list_display = [
+        "name",
+        "prefix",
+        "user",
+        "store",
+        "scope_list",
+        "created_at",
+        "last_used_at",
+        "state",
+    ]
     list_filter = ["revoked_at"]
-    list_select_related = ["user"]
+    list_select_related = ["user", "store"]
     search_fields = ["name", "prefix", "user__username"]
-    raw_id_fields = ["user"]
+    raw_id_fields = ["user", "store"]
     actions = ["revoke"]
     # The digest is never shown: it is of no use to a person, and the key is gone.
     readonly_fields = [
         "name",
         "user",
+        "store",
         "prefix",
         "scopes",
         "created_at",
@@ -47,7 +62,7 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
         return self.readonly_fields if obj else []
 
     def get_fields(self, request, obj=None):
-        return self.readonly_fields if obj else ["name", "user", "scopes", "expires_at"]
+        return self.readonly_fields if obj else ["name", "user", "store", "scopes", "expires_at"]
 
     def save_model(self, request, obj, form, change) -> None:
         if change:
@@ -58,6 +73,7 @@ class IntegrationTokenAdmin(admin.ModelAdmin):
             scopes=list(form.cleaned_data["scopes"]),
             created_by=request.user,
             expires_at=form.cleaned_data.get("expires_at"),
+            store=form.cleaned_data.get("store"),
         )
         obj.pk = token.pk
         obj._state.adding = False

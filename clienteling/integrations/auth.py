@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions, permissions, throttling
 
 from .models import IntegrationToken, key_digest
 
@@ -34,7 +35,7 @@ class IntegrationTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("The key is not valid.") from error
         token = (
             IntegrationToken.objects.usable()
-            .select_related("user")
+            .select_related("user", "store")
             .filter(key_digest=key_digest(key))
             .first()
         )
@@ -67,3 +68,37 @@ class HasTokenScope(permissions.BasePermission):
             return True
         scope = getattr(view, "required_scope", None)
         return scope is not None and token.allows(scope)
+
+
+class IntegrationKeyRateThrottle(throttling.SimpleRateThrottle):
+    """At most the view's `throttle_rate_setting` requests per key (e.g. "600/min"), counted
+    in the shared cache so every web process sees the same count; 429 beyond it.
+
+    Counted per key, not per address: a store's tills share one address behind its router,
+    and two keys of one account are two integrations. The rate is read from settings on
+    each request (not once at import, as DRF's DEFAULT_THROTTLE_RATES is), so an operator's
+    change and a test's override both apply.
+    """
+
+    scope = "integration-key"
+
+    def __init__(self) -> None:
+        # The rate depends on the view: it is read in allow_request.
+        pass
+
+    def allow_request(self, request, view) -> bool:
+        setting = getattr(view, "throttle_rate_setting", None)
+        self.rate = getattr(settings, setting, None) if setting else None
+        if not self.rate:
+            return True
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        self.scope = setting.lower()
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request, view) -> str | None:
+        token = request.auth
+        if isinstance(token, IntegrationToken):
+            return self.cache_format % {"scope": self.scope, "ident": f"key-{token.pk}"}
+        if request.user and request.user.is_authenticated:
+            return self.cache_format % {"scope": self.scope, "ident": f"user-{request.user.pk}"}
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

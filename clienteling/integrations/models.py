@@ -24,6 +24,8 @@ class Scope(models.TextChoices):
     CUSTOMERS_WRITE = "customers:write", "Create and update clients"
     ORDERS_WRITE = "orders:write", "Push orders, shipments and alterations"
     EVENTS_WRITE = "events:write", "Push engagement events"
+    CUSTOMERS_READ = "customers:read", "Look clients up at the till (POS read-back)"
+    CATALOG_WRITE = "catalog:write", "Feed the catalog and stock counts"
 
 
 ALL_SCOPES = [scope.value for scope in Scope]
@@ -60,6 +62,16 @@ class IntegrationToken(models.Model):
     prefix = models.CharField(max_length=PREFIX_LENGTH, editable=False)
     key_digest = models.CharField(max_length=64, unique=True, editable=False)
     scopes = models.JSONField(default=list, validators=[validate_scopes])
+    # A till's key belongs to its store: what it reads back is that store's clients only.
+    # Empty: the retailer's own systems (e-commerce, the email platform), every store.
+    store = models.ForeignKey(
+        "stores.Store",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A key for one store sees that store's clients only; empty: every store.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -83,7 +95,14 @@ class IntegrationToken(models.Model):
 
     @classmethod
     def issue(
-        cls, *, user, name: str, scopes: list[str], created_by=None, expires_at=None
+        cls,
+        *,
+        user,
+        name: str,
+        scopes: list[str],
+        created_by=None,
+        expires_at=None,
+        store=None,
     ) -> tuple[IntegrationToken, str]:
         """A new token and its key: show the key once, it is not kept."""
         validate_scopes(scopes)
@@ -96,6 +115,7 @@ class IntegrationToken(models.Model):
             scopes=sorted(set(scopes)),
             created_by=created_by,
             expires_at=expires_at,
+            store=store,
         )
         return token, key
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clienteling.integrations.models import ALL_SCOPES, IntegrationToken
+from clienteling.stores.models import Store
 
 
 class Command(BaseCommand):
@@ -37,9 +38,19 @@ class Command(BaseCommand):
             default=",".join(ALL_SCOPES),
             help=f"Comma-separated scopes of the key (default all: {', '.join(ALL_SCOPES)}).",
         )
+        parser.add_argument(
+            "--store",
+            default="",
+            help="A store's code: the key (a till's) reads back that store's clients only.",
+        )
 
     @transaction.atomic
     def handle(self, *args, name: str, rotate: bool, add: bool, scopes: str, **options):
+        store = None
+        if options.get("store"):
+            store = Store.objects.filter(code=options["store"]).first()
+            if store is None:
+                raise CommandError(f"No store has the code “{options['store']}”.")
         name = name.strip().lower()
         if not name.replace("-", "").isalnum():
             raise CommandError("Use letters, digits and dashes only, e.g. “pos” or “web-shop”.")
@@ -66,7 +77,7 @@ class Command(BaseCommand):
             )
         if rotate:
             active.update(revoked_at=timezone.now())
-        token, key = IntegrationToken.issue(user=user, name=name, scopes=wanted)
+        token, key = IntegrationToken.issue(user=user, name=name, scopes=wanted, store=store)
         self.stdout.write(
             f"{'Created' if created else 'Reused'} integration account {user.username}; "
             f"new key {token.prefix}… with scopes {', '.join(token.scopes)} (shown once)."
