@@ -48,6 +48,7 @@ from ..models import (
     TimeOff,
     WorkingHours,
 )
+from . import notices
 from .rooms import reservation_cancel, reservation_create, staged_item_add
 
 logger = logging.getLogger(__name__)
@@ -556,6 +557,7 @@ def appointment_book(
         _queue_confirmation_and_reminders(
             appointment, purpose=purpose, now=now, sender=booked_by.user if booked_by else None
         )
+        notices.booking_request_notify(appointment=appointment)  # waits for a yes: ring
     return appointment
 
 
@@ -792,6 +794,7 @@ def appointment_advance(
             _queue_confirmation_and_reminders(
                 appointment, purpose="appointment_confirmation", now=now, sender=sender
             )
+            notices.booking_request_quiet(appointment=appointment)
         elif action == "no_show":
             _withdraw_pending(appointment, "The client did not come.")
         elif action == "complete":

@@ -31,6 +31,7 @@ from customers.services import (
 
 from .. import versions
 from ..models import Page, Reservation, Room, StagedItem, Visit
+from . import notices
 
 # Pages per round of the escalation sweep; rounds repeat until a short one.
 ESCALATION_SWEEP_BATCH = 500
@@ -200,7 +201,10 @@ def visit_end(
     if not ended:
         return False
     cancelled = _open_page_audience(visit.pk)
+    cancelled_ids = notices.open_page_ids(visit_id=visit.pk)  # no query when push is off
     Page.objects.open().filter(visit_id=visit.pk).update(cancelled_at=now)
+    for page_id in cancelled_ids:
+        notices.page_quiet(page_id=page_id)  # the phones it rang go quiet
     Room.objects.filter(pk=visit.room_id).update(
         status=room_status or Room.Status.BEING_CLEANED, status_changed_at=now
     )
@@ -315,6 +319,7 @@ def page_send(
         room_id=room.pk,
         pages=[(page.target_id, None, page.escalated_at is not None)],
     )
+    notices.page_notify(page_id=page.pk)  # rings the phone in the pocket (Web Push)
     if target is not None:
         from ..tasks import page_escalate as page_escalate_task
 
@@ -333,6 +338,8 @@ class PageTakeResult:
     def message(self) -> str:
         """What the associate reads: theirs, or who took it, or why it is gone."""
         page = self.page
+        if self.won and page.resolved_at:  # "Done" won: the page is closed, not taken
+            return f"Done: {page.room.name}, {page.get_kind_display().lower()}."
         if self.won:
             return f"You're on it: {page.room.name}, {page.get_kind_display().lower()}."
         if page.acknowledged_by_id and page.acknowledged_by is not None and page.is_open:
@@ -372,6 +379,7 @@ def page_acknowledge(
                 room_id=page.room_id,
                 pages=[(page.target_id, page.acknowledged_by_id, page.escalated_at is not None)],
             )
+            notices.page_quiet(page_id=page.pk)  # quiet on every other phone it rang
     return PageTakeResult(page=page, won=bool(won) or page.acknowledged_by_id == staff.pk)
 
 
@@ -405,6 +413,7 @@ def page_resolve(
                 pages=[(page.target_id, page.acknowledged_by_id, page.escalated_at is not None)],
                 staff=[staff.pk],
             )
+            notices.page_quiet(page_id=page.pk)
             if page.kind == Page.Kind.CHECKOUT:
                 visit_end(visit=page.visit, now=now)
                 page = _reload(page)
@@ -429,6 +438,7 @@ def page_escalate(*, page_id: int, now: datetime.datetime | None = None) -> bool
             "store_id", "room_id", "target_id"
         )[0]
         _bump_pages(store_id=store_id, room_id=room_id, pages=[(target_id, None, True)])
+        notices.page_notify(page_id=page_id)  # now every phone of the floor rings
     return bool(claimed)
 
 
@@ -448,6 +458,8 @@ def pages_escalate_due(*, now: datetime.datetime | None = None) -> int:
             if not rows:
                 break
             total += due.filter(pk__in=[row[0] for row in rows]).update(escalated_at=now)
+            for row in rows:
+                notices.page_notify(page_id=row[0])
             for store_id in {row[1] for row in rows}:
                 mine = [row for row in rows if row[1] == store_id]
                 versions.bump_on_commit(
