@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from clienteling.core.http import HtmxHttpRequest, render_page
+from clienteling.ops.router import reads_from_replica
 from clienteling.stores.access import request_staff
 from clienteling.stores.models import Store
 
@@ -51,6 +52,7 @@ def _filter_and_store(request: HtmxHttpRequest) -> tuple[PerformanceFilterForm, 
 
 @require_GET
 @login_required
+@reads_from_replica  # a report over weeks: a replica's moment of lag does not show
 def performance(request: HtmxHttpRequest) -> HttpResponse:
     """Clienteling per store and associate over a period: outreach, attributed sales,
     appointments, fitting-room response, and A/B wordings."""
@@ -78,6 +80,7 @@ def performance(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
+@reads_from_replica
 def performance_csv(request: HtmxHttpRequest) -> HttpResponse:
     """The page's figures per associate as CSV (one row each, the store's total last)."""
     form, store = _filter_and_store(request)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -332,6 +332,59 @@ def message_channel_status(
     return blocked, notes
 
 
+def message_templates_approved(channel: str) -> QuerySet:
+    """The active message templates with an approved version on `channel` (WhatsApp's
+    Content SID), by name: what an associate may send when free text cannot go."""
+    from clienteling.channels import channel as channel_spec
+
+    from .models import MessageTemplate
+
+    attribute = channel_spec(channel).template_id_attribute if is_channel(channel) else ""
+    if not attribute:
+        return MessageTemplate.objects.none()
+    return (
+        MessageTemplate.objects.filter(is_active=True)
+        .exclude(**{attribute: ""})
+        .order_by("name", "pk")
+    )
+
+
+def message_channels_template_only(
+    customer: Customer, blocked: dict[str, str], reason: Reason | None = None
+) -> dict[str, str]:
+    """The channels `blocked` (see `message_channel_status`) only because free text can't
+    go now (WhatsApp outside its 24-hour window) while an approved template could, and
+    at least one exists: {channel: why free text is refused}."""
+    from clienteling.channels import channel as channel_spec
+
+    from .services.policy import evaluate_policy, policy_facts
+
+    candidates = [
+        code
+        for code in blocked
+        if is_channel(code)
+        and channel_spec(code).free_text_hours is not None
+        and message_templates_approved(code).exists()
+    ]
+    if not candidates:
+        return {}
+    facts = policy_facts(customer)
+    spec = reason_kind(reason.kind) if reason else None
+    template_only = {}
+    for code in candidates:
+        decision = evaluate_policy(
+            facts,
+            channel=code,
+            is_marketing=spec.is_marketing if spec else True,
+            topic=(spec.topic or "") if spec else "",
+            at=timezone.now(),
+            templated=frozenset({code}),
+        )
+        if decision.allowed:
+            template_only[code] = blocked[code]
+    return template_only
+
+
 def message_channel_default(
     customer: Customer, blocked: dict[str, str], *, wanted: str | None = None, otherwise: str = ""
 ) -> str:
@@ -353,8 +406,11 @@ def message_channel_default(
 
 
 def _weekly_capped(reasons: QuerySet[Reason]) -> QuerySet[Reason]:
-    """At most REASONS_MAX_PER_CLIENT_PER_WEEK reasons per client, minus the contacts they
-    already had in the last 7 days (the client's replies and sign-ups always pass)."""
+    """Annotate each reason with `client_rank` (its place among its client's reasons of
+    this queryset, best first) and `allowed`: at most REASONS_MAX_PER_CLIENT_PER_WEEK
+    reasons per client, minus the contacts they already had in the last 7 days (the
+    client's replies and sign-ups always pass). A reason passes when
+    `client_rank <= allowed`."""
     cap = settings.REASONS_MAX_PER_CLIENT_PER_WEEK
     week_ago = timezone.now() - datetime.timedelta(days=7)
     recent_contacts = (
@@ -381,7 +437,95 @@ def _weekly_capped(reasons: QuerySet[Reason]) -> QuerySet[Reason]:
             When(kind__in=client_initiated_kinds(), then=Value(cap + 1)),
             default=Value(cap) - F("contacted"),
         ),
-    ).filter(client_rank__lte=F("allowed"))
+    )
+
+
+# Today reads a slice of this many times the rows it shows, not every open reason.
+TODAY_SLICE_FACTOR = 4
+TODAY_ORDER = ("-score", "due_on", "pk")
+
+
+@dataclass(frozen=True)
+class _SliceRow:
+    """A reason of Today's slice, as far as choosing it goes."""
+
+    pk: int
+    score: int
+    due_on: datetime.date
+    owner_id: int | None
+    client_rank: int
+    allowed: int
+
+    @property
+    def key(self) -> tuple:
+        """Today's order (score, due day, id) as a tuple that sorts the same way."""
+        return (-self.score, self.due_on, self.pk)
+
+
+def _best_capped(
+    branches: list[QuerySet[Reason]], *, limit: int, branch_of: Callable[[_SliceRow], int]
+) -> tuple[list[Reason], bool]:
+    """The best `limit` reasons of the union of `branches` under the weekly cap, and
+    whether more pass.
+
+    Each branch is a set of reasons one of Reason's partial indexes serves in Today's
+    order (an associate's own clients, the store's unowned clients, the store's replies
+    and sign-ups); `branch_of` tells which branch a row came from. A first query reads
+    the best `limit * TODAY_SLICE_FACTOR` rows of each branch (an index scan with a
+    LIMIT each, UNION ALL), ranks each client's reasons and counts their week's contacts
+    on that slice only (a window and a subquery over ~100 rows, not over the store's
+    tens of thousands); a second loads the chosen rows with their client and product
+    (none when nothing is chosen). Exact: the branches never share a client, and within a client a slice
+    keeps the full order, so a rank inside the slice is the client's real rank. A branch
+    whose slice was full and ends before the last row we need may hide better rows: then
+    (rarely: the cap rejected most of a slice) the slices are read again eight times
+    larger, and at last whole. Two queries in the common case, whatever the store's size.
+    """
+    if connection.vendor != "postgresql" and len(branches) > 1:
+        # SQLite (the demo) cannot order and slice inside a UNION: one branch, OR-ed.
+        combined = branches[0]
+        for branch in branches[1:]:
+            combined = combined | branch
+        branches, branch_of = [combined], lambda reason: 0
+    size: int | None = (limit + 1) * TODAY_SLICE_FACTOR
+    while True:
+        slices = [
+            branch.order_by(*TODAY_ORDER).values("pk")[:size]
+            if size is not None
+            else branch.order_by().values("pk")
+            for branch in branches
+        ]
+        ids = slices[0].union(*slices[1:], all=True) if len(slices) > 1 else slices[0]
+        # Plain tuples, not models: a model with its client and product costs ~0.15 ms
+        # a row to build, ten times the SQL of the whole slice.
+        rows = [
+            _SliceRow(*row)
+            for row in _weekly_capped(Reason.objects.filter(pk__in=ids))
+            .order_by(*TODAY_ORDER)
+            .values_list("pk", "score", "due_on", "owner_id", "client_rank", "allowed")
+        ]
+        passed = [row for row in rows if row.client_rank <= row.allowed]
+        if size is not None:
+            cutoff = passed[limit].key if len(passed) > limit else None
+            parts = [
+                [row for row in rows if branch_of(row) == index] for index in range(len(slices))
+            ]
+            if any(
+                len(part) >= size and (cutoff is None or part[-1].key < cutoff) for part in parts
+            ):
+                size = size * 8 if size < 10_000 else None
+                continue
+        chosen = [row.pk for row in passed[:limit]]
+        reasons = (
+            list(
+                Reason.objects.filter(pk__in=chosen)
+                .select_related("customer", "product")
+                .order_by(*TODAY_ORDER)
+            )
+            if chosen
+            else []
+        )
+        return reasons, len(passed) > limit
 
 
 def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
@@ -389,16 +533,28 @@ def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
 
     Each client shows at most REASONS_MAX_PER_CLIENT_PER_WEEK reasons, minus the contacts
     they already had in the last 7 days: a client called on Monday does not come back on
-    Wednesday for another reason. One query: a window function ranks each client's
-    reasons and the filter on it runs in the database.
+    Wednesday for another reason. Two queries in the common case (see `_best_capped`),
+    their work set by `limit`, not by the number of open reasons in the store.
+
+    The same reasons as `Reason.objects.due().for_associate(staff)` (the associate's own
+    clients; the replies and sign-ups of the store's clients nobody active looks after),
+    read through the copies of the client's associate and store on the reason.
     """
-    return list(
-        _weekly_capped(
-            Reason.objects.due().for_associate(staff).filter(customer__erased_at__isnull=True)
-        )
-        .select_related("customer", "product")
-        .order_by("-score", "due_on", "pk")[:limit]
-    )
+    due = Reason.objects.due().filter(customer__erased_at__isnull=True)
+    started = client_initiated_kinds()
+    branches = [
+        due.filter(owner=staff),
+        due.filter(store_id=staff.store_id, owner__isnull=True, kind__in=started),
+        due.filter(store_id=staff.store_id, owner__user__is_active=False, kind__in=started),
+    ]
+
+    def branch_of(reason: _SliceRow) -> int:
+        if reason.owner_id == staff.pk:
+            return 0
+        return 1 if reason.owner_id is None else 2
+
+    reasons, _ = _best_capped(branches, limit=limit, branch_of=branch_of)
+    return reasons
 
 
 def reasons_for_store_queue(*, staff: StaffMember, limit: int = 20) -> tuple[list[Reason], bool]:
@@ -406,25 +562,19 @@ def reasons_for_store_queue(*, staff: StaffMember, limit: int = 20) -> tuple[lis
     or one who left: online clients, self sign-ups), for everyone of the store to take.
 
     Best first, under the same weekly cap per client as Today; the clients' own replies and
-    sign-ups are not here (everyone of the store already sees them under Replies). One
-    query; returns at most `limit` reasons and whether there were more.
+    sign-ups are not here (everyone of the store already sees them under Replies). Two
+    queries in the common case (see `_best_capped`); returns at most `limit` reasons and
+    whether there were more.
     """
     unowned = (
         Reason.objects.due()
-        .filter(
-            Q(customer__assigned_associate__isnull=True)
-            | Q(customer__assigned_associate__user__is_active=False),
-            customer__home_store_id=staff.store_id,
-            customer__erased_at__isnull=True,
-        )
+        .filter(store_id=staff.store_id, customer__erased_at__isnull=True)
         .exclude(kind__in=client_initiated_kinds())
     )
-    rows = list(
-        _weekly_capped(unowned)
-        .select_related("customer", "product")
-        .order_by("-score", "due_on", "pk")[: limit + 1]
+    branches = [unowned.filter(owner__isnull=True), unowned.filter(owner__user__is_active=False)]
+    return _best_capped(
+        branches, limit=limit, branch_of=lambda reason: 0 if reason.owner_id is None else 1
     )
-    return rows[:limit], len(rows) > limit
 
 
 def top_suggestions_for(customer_ids: list[int]) -> dict[int, Recommendation]:

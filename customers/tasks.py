@@ -5,12 +5,17 @@ from __future__ import annotations
 import datetime
 import logging
 
-from celery import shared_task
+from celery import group, shared_task
 from django.utils import timezone
 
 from .services import outreach
 from .services.reasons import reasons_refresh
-from .services.recommendations import recommendations_refresh, recommendations_refresh_recent
+from .services.recommendations import (
+    recommendations_refresh,
+    recommendations_refresh_plan,
+    recommendations_refresh_range,
+    recommendations_refresh_recent,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +49,8 @@ def message_deliver(message_id: int) -> str:
     """Deliver one message.
 
     At-least-once: acknowledged late and re-delivered if the worker is lost. A repeat is
-    harmless: the conditional claim lets one attempt through, and the provider drops a
-    resend with the same dedupe key.
+    harmless: the conditional claim lets one attempt through, and a second attempt is
+    reconciled with the provider first (see `services.outreach`).
     """
     return outreach.message_deliver(message_id=message_id)
 
@@ -63,13 +68,39 @@ def messages_sweep() -> dict:
     return result
 
 
+@shared_task(soft_time_limit=120, time_limit=180)
+def inbound_messages_prune() -> int:
+    """Nightly: forget the ids of inbound messages past INBOUND_MESSAGE_RETENTION_DAYS.
+
+    At-least-once and idempotent. One capped batch per run: a full batch runs again at
+    once, so a long-unpruned table empties in bounded steps without one long DELETE.
+    """
+    deleted = outreach.inbound_messages_prune()
+    if deleted >= outreach.INBOUND_PRUNE_BATCH:
+        inbound_messages_prune.delay()
+    return deleted
+
+
 @shared_task(**BATCH_LIMITS)
 def recommendations_refresh_all() -> dict:
-    """Nightly: rebuild the co-purchase neighbours and every client's recommendations.
+    """Nightly: rebuild the co-purchase neighbours (cached for every worker), then hand
+    every client's recommendations to the workers as a group of id ranges, which any
+    number of worker processes share (services/recommendations/chunks.py).
 
-    At-least-once and idempotent: unchanged recommendations are not rewritten.
+    At-least-once and idempotent: a repeated range rewrites only what still differs.
     """
-    return recommendations_refresh()
+    plan = recommendations_refresh_plan()
+    group(
+        recommendations_refresh_range_task.si(low, high) for low, high in plan["ranges"]
+    ).apply_async()
+    return {"ranges": len(plan["ranges"]), "model_seconds": plan["model_seconds"]}
+
+
+@shared_task(soft_time_limit=300, time_limit=400)
+def recommendations_refresh_range_task(low: int, high: int) -> dict:
+    """One range of the nightly refresh: the clients with ids from `low` to `high`.
+    At-least-once and idempotent (unchanged rows are not rewritten)."""
+    return recommendations_refresh_range(low=low, high=high)
 
 
 @shared_task(soft_time_limit=300, time_limit=400)

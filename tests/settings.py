@@ -35,3 +35,7 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# A second alias on the same test database, as a replica would be: the router's tests
+# turn it on (REPLICA_DATABASE) and prove reads go there and writes never do.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405

@@ -300,6 +300,29 @@ def _free_times_prepare(actors: Actors) -> dict[str, Any]:
     return {**customer, "kind_id": kind.pk, "day": tomorrow.isoformat()}
 
 
+def _pos_lookup_prepare(actors: Actors) -> dict[str, Any]:
+    """A client in the middle of the table, asked for as a till would: by phone typed in
+    national digits (normalised as inbound SMS matching does); by email, or POS id, when
+    the data set holds no phone numbers."""
+    import phonenumbers
+
+    bounds = Customer.objects.aggregate(low=Min("pk"), high=Max("pk"))
+    middle = ((bounds["low"] or 0) + (bounds["high"] or 0)) // 2
+    clients = Customer.objects.filter(pk__gte=middle, erased_at=None).order_by("pk")
+    phone = clients.exclude(phone="").values_list("phone", flat=True).first()
+    if phone is not None:
+        national = phonenumbers.PhoneNumberFormat.NATIONAL
+        typed = phonenumbers.format_number(phone, national) if phone.country_code == 1 else phone
+        return {"query": f"phone={quote(str(typed))}"}
+    email = clients.exclude(email="").values_list("email", flat=True).first()
+    if email is not None:
+        return {"query": f"email={quote(email)}"}
+    pos_id = clients.exclude(pos_customer_id=None).values_list("pos_customer_id", flat=True)
+    if not pos_id:
+        raise RuntimeError("the POS look-up needs a client with a phone, an email or a POS id")
+    return {"query": f"pos_id={quote(pos_id[0])}"}
+
+
 # Search as you type: what each keystroke (after htmx's 300 ms pause) asks for.
 HTMX = {"HX-Request": "true"}
 
@@ -340,6 +363,27 @@ def refresh_all_reasons(options: dict[str, Any] | None = None) -> dict[str, Any]
     }
 
 
+def history_import_job(options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A store's CSV history of order lines imported (clienteling/bench/history_import.py)."""
+    from .history_import import history_import_job as job
+
+    return job(options)
+
+
+def catalog_feed_job(options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The catalog feed, 20,000 variants created then updated (clienteling/bench/catalog_feed.py)."""
+    from .catalog_feed import catalog_feed_job as job
+
+    return job(options)
+
+
+def stock_feed_job(options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Stock counts per store and variant in bulk (clienteling/bench/catalog_feed.py)."""
+    from .catalog_feed import stock_feed_job as job
+
+    return job(options)
+
+
 def reminder_fanout_job(options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Reminders falling due at once, delivered by real workers (clienteling/bench/fanout.py)."""
     from .fanout import reminder_fanout
@@ -362,6 +406,28 @@ def refresh_all_recommendations(options: dict[str, Any] | None = None) -> dict[s
             if key in result
         },
     }
+
+
+def _recommendations_in_processes(processes: int) -> Callable[[dict[str, Any] | None], dict]:
+    """The nightly refresh as the workers run it: the neighbour table once, then id ranges
+    shared by `processes` worker processes (customers/services/recommendations/chunks.py).
+    Peak memory: the largest worker process's (this process only plans)."""
+
+    def run(options: dict[str, Any] | None = None) -> dict[str, Any]:
+        from customers.services.recommendations import recommendations_refresh_in_processes
+
+        result = recommendations_refresh_in_processes(processes=processes)
+        return {
+            "items": result["clients"],
+            "unit": "clients",
+            "peak_rss_mb": result["worker_peak_rss_mb"],
+            "details": {
+                key: result[key]
+                for key in ("ranges", "processes", "changed", "rows_written", "model_seconds")
+            },
+        }
+
+    return run
 
 
 # --- the registry ------------------------------------------------------------------
@@ -391,6 +457,8 @@ HTTP_SCENARIOS: list[HttpScenario] = [
         request=lambda context: RequestSpec(
             "GET", "/", headers=context.session_headers("associate")
         ),
+        # Issue 20: the same at 1,000,000 clients as at 100,000 (its work must not grow).
+        budget=Budget("p95 ≤ 50 ms", p95_ms=50),
     ),
     HttpScenario(
         name="client-card",
@@ -402,7 +470,7 @@ HTTP_SCENARIOS: list[HttpScenario] = [
             f"/clients/{context.data['customer_id']}/",
             headers=context.session_headers("associate"),
         ),
-        budget=Budget("p95 ≤ 80 ms", p95_ms=80),
+        budget=Budget("p95 ≤ 40 ms", p95_ms=40),
     ),
     HttpScenario(
         name="search",
@@ -414,7 +482,7 @@ HTTP_SCENARIOS: list[HttpScenario] = [
             f"/clients/?q={quote(context.data['last_name'])}",
             headers={**context.session_headers("associate"), **HTMX},
         ),
-        budget=Budget("p95 ≤ 50 ms", p95_ms=50),
+        budget=Budget("p95 ≤ 30 ms", p95_ms=30),
     ),
     HttpScenario(
         name="client-list",
@@ -461,6 +529,18 @@ HTTP_SCENARIOS: list[HttpScenario] = [
         ),
     ),
     HttpScenario(
+        name="pos-lookup",
+        title="POS look-up by phone (API)",
+        kind=Kind.API,
+        prepare=_pos_lookup_prepare,
+        request=lambda context: RequestSpec(
+            "GET",
+            f"/api/v1/customers/lookup/?{context.data['query']}",
+            headers=context.api_headers(),
+        ),
+        budget=Budget("p95 ≤ 20 ms", p95_ms=20),
+    ),
+    HttpScenario(
         name="ingest-new",
         title="bulk order ingest, new",
         kind=Kind.API,
@@ -498,6 +578,36 @@ BATCH_SCENARIOS: list[BatchScenario] = [
         title="recommendations refresh",
         run=refresh_all_recommendations,
         budget=Budget("≤ 120 s, peak ≤ 500 MB", seconds=120, peak_mb=500),
+    ),
+    BatchScenario(
+        name="recommendations-ranges-1",
+        title="recommendations refresh, id ranges, 1 worker process",
+        run=_recommendations_in_processes(1),
+        budget=Budget("≤ 45 s, peak ≤ 500 MB", seconds=45, peak_mb=500),
+    ),
+    BatchScenario(
+        name="recommendations-ranges-2",
+        title="recommendations refresh, id ranges, 2 worker processes",
+        run=_recommendations_in_processes(2),
+        budget=Budget("≤ 45 s, peak ≤ 500 MB", seconds=45, peak_mb=500),
+    ),
+    BatchScenario(
+        name="history-import",
+        title="CSV history import, 50,000 order lines",
+        run=history_import_job,
+        budget=Budget("≥ 5,000 order lines/s: 50,000 lines ≤ 10 s", seconds=10),
+    ),
+    BatchScenario(
+        name="catalog-feed",
+        title="catalog feed, 20,000 variants created then updated",
+        run=catalog_feed_job,
+        budget=Budget("≥ 2,000 variants/s: 40,000 variant writes ≤ 20 s", seconds=20),
+    ),
+    BatchScenario(
+        name="stock-feed",
+        title="stock feed, a count per store and variant, twice",
+        run=stock_feed_job,
+        budget=Budget("≥ 10,000 rows/s: 100,000 stock rows ≤ 10 s", seconds=10),
     ),
     BatchScenario(
         name="reminder-fanout",

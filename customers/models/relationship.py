@@ -16,6 +16,12 @@ from clienteling.stores.models import StaffMember
 from .clients import Customer
 from .orders import Order
 
+# The states a reason can come back to Today from (a snooze runs out), and the kinds the
+# client started (the registry's `client_initiated`, which imports the models: a test
+# keeps the two in step): the conditions of Today's partial indexes.
+OPEN_STATES = ["open", "snoozed"]
+CLIENT_STARTED_KINDS = ["signed_up", "client_replied"]
+
 
 class ReasonQuerySet(models.QuerySet):
     def open(self) -> ReasonQuerySet:
@@ -103,6 +109,31 @@ class Reason(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Copies of the client's associate and home store, kept by database triggers (on a
+    # reason's insert and on a client's change, whatever path wrote it: services, the
+    # admin, bulk updates, COPY), never written by Django. They let Today read its best
+    # few reasons straight from an index ordered by score (see the indexes below and
+    # `customers.selectors._best_capped`) instead of joining the whole store's reasons.
+    owner = models.ForeignKey(
+        StaffMember,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    store = models.ForeignKey(
+        "stores.Store",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     objects = ReasonQuerySet.as_manager()
 
@@ -111,6 +142,25 @@ class Reason(models.Model):
         indexes = [
             models.Index(fields=["customer", "state"]),
             models.Index(fields=["state", "due_on"]),
+            # Today, in the order it shows (score, due day, id), open and snoozed only:
+            # an associate's own clients; the store's clients nobody looks after; the
+            # replies and sign-ups of the store (everyone answers those of an absent
+            # associate). Each read is a LIMIT on one of these, whatever the store's size.
+            models.Index(
+                fields=["owner", "-score", "due_on", "id"],
+                condition=Q(state__in=OPEN_STATES),
+                name="reason_open_by_owner",
+            ),
+            models.Index(
+                fields=["store", "-score", "due_on", "id"],
+                condition=Q(state__in=OPEN_STATES, owner__isnull=True),
+                name="reason_open_unowned",
+            ),
+            models.Index(
+                fields=["store", "-score", "due_on", "id"],
+                condition=Q(state__in=OPEN_STATES, kind__in=CLIENT_STARTED_KINDS),
+                name="reason_open_client_started",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -81,16 +81,17 @@ def test_home_query_count_does_not_grow_with_rows(
     for _ in range(3):
         my_clients_visit()
         an_online_client_left_a_cart()
-    # user, staff+store, book count, reasons, the store queue, the best suggestion of each
-    # of their clients, recent orders with clients and stores, fitting-room pages for me,
+    # user, staff+store, book count, reasons (a slice of each index, none chosen here: no
+    # second query), the store queue (its slice, then the chosen rows with their clients
+    # and products), the best suggestion of each of their clients, recent orders with clients and stores, fitting-room pages for me,
     # today's appointments with clients, kinds, stylists and rooms (the session comes from
     # the cache)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         client.get("/")
     for _ in range(5):
         my_clients_visit()
         an_online_client_left_a_cart()
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get("/")
     assert response.content.decode().count('class="list-row"') == 16  # 8 orders, 8 visits
 
@@ -257,7 +258,10 @@ def test_reasons_of_clients_nobody_looks_after_reach_the_store_queue(
     for person in (associate, manager):
         client.force_login(person.user)
         body = client.get("/").content.decode()
-        assert 'id="queue-heading">Store queue</h2> <span class="count">2</span>' in body
+        assert (
+            'id="queue-heading">Store queue</h2> <span class="count" data-count-rows>2</span>'
+            in body
+        )
         assert body.index("Nina left a tote.") < body.index("Leo saved a coat.")
         assert "Zoe saved boots." not in body
         assert f'action="/clients/{nina.pk}/claim/"' in body

@@ -37,10 +37,16 @@ the worker peaks at ~125 MB. Everything grows linearly with clients and lines.
 Where things are: `tuning` (every knob and weight), `neighbours` (the co-purchase table and
 its cache), `catalog` (products as scoring sees them), `facts` (what a client bought,
 loves and avoids), `scoring` (candidates and scores), `why` (the sentences), `writes`
-(the refresh the tasks call), `reads` (the card's list), `evaluation` (offline, for
+(the refresh the tasks call), `chunks` (the full refresh cut into id ranges that any
+number of workers share), `reads` (the card's list), `evaluation` (offline, for
 `manage.py evaluate_recommendations`).
 """
 
+from .chunks import (
+    recommendations_refresh_in_processes,
+    recommendations_refresh_plan,
+    recommendations_refresh_range,
+)
 from .evaluation import recommendations_evaluate
 from .neighbours import MODEL_CACHE_KEY
 from .reads import recommendations_for
@@ -51,5 +57,8 @@ __all__ = [
     "recommendations_evaluate",
     "recommendations_for",
     "recommendations_refresh",
+    "recommendations_refresh_in_processes",
+    "recommendations_refresh_plan",
+    "recommendations_refresh_range",
     "recommendations_refresh_recent",
 ]
