@@ -99,6 +99,9 @@ class Customer(models.Model):
             models.Index(fields=["home_store", "last_name", "first_name"]),
             models.Index(fields=["assigned_associate", "last_name"]),
             models.Index(fields=["last_purchase_at"]),
+            # Exact look-ups (the till's read-back, inbound messages) by phone or email.
+            models.Index(fields=["phone"], name="customer_phone_exact"),
+            models.Index(fields=["email"], name="customer_email_exact"),
             # Trigram indexes serve both LIKE '%...%' and the word-similarity operator.
             TrigramIndex(field="search_name", name="customer_search_name_trgm"),
             TrigramIndex(field="email", name="customer_email_trgm"),
@@ -353,6 +356,7 @@ class AuditEvent(models.Model):
         MESSAGE = "message", "Sent a message"
         ERASE = "erase", "Erased the client"
         MERGE = "merge", "Merged two records of the client"
+        EDIT = "edit", "Corrected the client's details"
 
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
