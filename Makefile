@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clienteling
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test lint install bench clean
+.PHONY: demo test lint install bench clean screenshots
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,17 @@ demo: install
 	@echo "  Web, a Celery worker and beat start now; Ctrl-C stops them all."
 	@echo
 	PATH="$(abspath $(BIN)):$$PATH" PORT=$(PORT) $(BIN)/honcho --procfile Procfile.dev start
+
+# The README's phone screenshots (docs/screenshots/), from a demo seeded in a throwaway
+# SQLite file; needs Debian's chromium (apt-get install -y chromium), as the browser tests.
+screenshots: export DEBUG = true
+screenshots: export DATABASE_URL = sqlite:///$(abspath var)/screenshots.sqlite3
+screenshots: export MEDIA_ROOT = $(abspath var)/screenshots-media
+screenshots: install
+	rm -rf var/screenshots.sqlite3 var/screenshots-media && mkdir -p var
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py screenshots
 
 lint: install
 	$(BIN)/ruff check .

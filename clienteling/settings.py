@@ -76,19 +76,30 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "anymail",
+    "health_check",
+    "import_export",
     # Bottom layer: stores and staff, catalog, message transports.
     "clienteling.stores",
     "clienteling.catalog",
     "clienteling.channels",
     "clienteling.integrations",
+    # Connectors (top floor: they call the domain apps' services).
+    "clienteling.integrations.shopify",
+    "clienteling.integrations.history",
+    # Staff devices: Web Push, the service worker, offline writes' idempotency keys.
+    "clienteling.push",
     # Domain apps.
     "customers",
     "appointments",
     # The project package itself (home view, templates, management commands).
     "clienteling",
+    # Running a fleet: replica router, health and heartbeats, request ids, run_job.
+    "clienteling.ops",
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, and every task it enqueues, carries its id.
+    "clienteling.ops.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "clienteling.security.PermissionsPolicyMiddleware",
@@ -104,6 +115,8 @@ MIDDLEWARE = [
     "clienteling.security.IdleTimeoutMiddleware",
     "clienteling.security.SecondFactorMiddleware",
     "clienteling.stores.middleware.StoreTimezoneMiddleware",
+    # A tablet handed to a client for the questionnaire reaches only the client's pages.
+    "customers.handover.HandoverLockMiddleware",
     # Last, as django-axes asks: it turns a lockout raised during login into its page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -149,6 +162,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A read replica (optional): reports (the performance page and its export) read from it
+# through clienteling.ops.router; every write and every other read stays on default.
+# Unset: everything runs on default.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+REPLICA_DATABASE: str | None = None
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url_config(DATABASE_REPLICA_URL),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": DATABASES["default"].get("OPTIONS", {}),
+        # Tests point the replica at the test database itself.
+        "TEST": {"MIRROR": "default"},
+    }
+    REPLICA_DATABASE = "replica"
+DATABASE_ROUTERS = ["clienteling.ops.router.ReplicaRouter"]
 
 # A cache shared by every process (Redis in production): rate limits count across them.
 CACHES = {"default": env.cache_url_config(_required("CACHE_URL", "locmemcache://"))}
@@ -327,6 +356,13 @@ SPECTACULAR_SETTINGS = {
 }
 # How many items one bulk request may carry (orders, customers or events).
 API_BULK_MAX_ITEMS = env.int("API_BULK_MAX_ITEMS", default=2000)
+# Look-ups one till's key may make (GET /api/v1/customers/lookup/), DRF style ("600/min"):
+# far more than a till rings up, far fewer than a scraper walking the client book needs.
+POS_LOOKUP_RATE = env.str("POS_LOOKUP_RATE", default="600/min")
+# Shopify: the Admin API version the backfill speaks, and where its API is (empty: each
+# shop's own domain; tests point it at a fake on loopback).
+SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2025-01")
+SHOPIFY_API_BASE_URL = env.str("SHOPIFY_API_BASE_URL", default="")
 
 # --- Reasons to contact -----------------------------------------------------------
 # At most this many reasons per client reach an associate's Today in any 7 days
@@ -372,6 +408,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Workers log through LOGGING below (JSON with request ids), not Celery's own setup.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
@@ -385,6 +423,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # of the floor, in case their own countdown task never ran (a worker lost, a purge).
     "rooms-pages-escalate-sweep": {
         "task": "appointments.tasks.pages_escalate_due",
+        "schedule": crontab(minute="*"),
+    },
+    # Every minute: send phone notifications whose task never ran (broker down), and drop
+    # those too old to matter.
+    "push-notices-sweep": {
+        "task": "clienteling.push.tasks.notices_sweep",
         "schedule": crontab(minute="*"),
     },
     # Every night at 02:30: rebuild co-purchase neighbours and everyone's recommendations.
@@ -401,6 +445,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "reasons-refresh-hourly": {
         "task": "customers.tasks.reasons_refresh_all",
         "schedule": crontab(minute=15),
+    },
+    # Every night at 04:10: forget the ids of inbound texts older than
+    # INBOUND_MESSAGE_RETENTION_DAYS (they only guard against a provider's retries).
+    "inbound-messages-prune": {
+        "task": "customers.tasks.inbound_messages_prune",
+        "schedule": crontab(hour=4, minute=10),
+    },
+    # Every minute: beat's heartbeat; a worker records when it ran (manage.py health --beat).
+    "ops-beat-heartbeat": {
+        "task": "ops.beat_heartbeat",
+        "schedule": crontab(minute="*"),
     },
     # Every night at 03:30, make thumbnails for any product image that lacks them
     # (a safety net for uploads whose after-commit task never ran).
@@ -502,7 +557,8 @@ SMS_WINDOW_END = datetime.time.fromisoformat(env.str("SMS_WINDOW_END", default="
 # Attempts before a message that keeps failing on transient errors is marked failed.
 MESSAGE_MAX_ATTEMPTS = env.int("MESSAGE_MAX_ATTEMPTS", default=5)
 # A worker's claim on a message older than this is taken over by the sweep (the worker
-# died); the dedupe key makes the provider drop a message it already accepted.
+# died); before it goes again it is reconciled with the provider (README, "Once, provider
+# by provider"). Longer than a send can take, or a live send would be taken over.
 MESSAGE_CLAIM_LEASE_SECONDS = env.int("MESSAGE_CLAIM_LEASE_SECONDS", default=300)
 # Generic HTTP SMS provider (clienteling.channels.http.HttpSmsTransport).
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
@@ -532,6 +588,9 @@ WHATSAPP_TRANSPORT = env.str(
     "WHATSAPP_TRANSPORT", default="clienteling.channels.whatsapp.ConsoleWhatsAppTransport"
 )
 TWILIO_WHATSAPP_DEFAULT_FROM = env.str("TWILIO_WHATSAPP_DEFAULT_FROM", default="")
+# Days the ids of handled inbound texts (Twilio's MessageSid) are kept, so a webhook the
+# provider retries is answered once; pruned every night.
+INBOUND_MESSAGE_RETENTION_DAYS = env.int("INBOUND_MESSAGE_RETENTION_DAYS", default=30)
 # Undelivered texts whose error says the number itself is bad (30003, 30005, 30006,
 # 21211...) before the number is treated as bounced.
 SMS_BAD_NUMBER_FAILURES = env.int("SMS_BAD_NUMBER_FAILURES", default=2)
@@ -542,11 +601,37 @@ SUPPRESSION_SALT = env.str("SUPPRESSION_SALT", default="")
 # many days after their last contact with the client (a logged contact or a message).
 ATTRIBUTION_WINDOW_DAYS = env.int("ATTRIBUTION_WINDOW_DAYS", default=14)
 
+# --- Web Push to staff phones (fitting-room pages, replies, online bookings) ---------------
+# A VAPID key pair (`manage.py generate_vapid_keys`); both empty: push is off.
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+# Who the push services can reach about our pushes (a mailto: or https: address).
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="mailto:it@example.com")
+PUSH_TIMEOUT_SECONDS = env.float("PUSH_TIMEOUT_SECONDS", default=10.0)
+
+# LOG_FORMAT: "json" (one JSON object a line, for a log collector; the default with DEBUG
+# off) or "plain". Every line carries the request id (clienteling.ops.requestid), in web
+# requests and in the Celery tasks they enqueued.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "clienteling.ops.requestid.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT if LOG_FORMAT in ("json", "plain") else "json",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

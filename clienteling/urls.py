@@ -2,11 +2,15 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from health_check.views import HealthCheckView
 
 from appointments.views import booking, calendar_feed, makeover_pages, tablet
+from clienteling.ops.health import WEB_CHECKS
 from customers import hooks, selection_pages, signup
 
 from . import accounts, performance_views, views
+from .integrations.shopify import views as shopify_views
+from .push import views as push_views
 
 admin.site.site_header = "Clienteling administration"
 admin.site.site_title = "Clienteling"
@@ -15,6 +19,9 @@ admin.site.index_title = "Stores, clients and automation"
 urlpatterns = [
     path("", views.home, name="home"),
     path("more/", views.more, name="more"),
+    # The service worker, at the root so its scope covers Today and the associate pages.
+    path("sw.js", push_views.service_worker, name="service-worker"),
+    path("push/", include("clienteling.push.urls")),
     # Managers: clienteling per store and associate over a period, and its CSV export.
     path("performance/", performance_views.performance, name="performance"),
     path("performance/export/", performance_views.performance_csv, name="performance-csv"),
@@ -92,12 +99,16 @@ urlpatterns = [
     path("hooks/twilio/sms/", hooks.twilio_sms_webhook, name="twilio-sms"),
     path("hooks/twilio/status/", hooks.twilio_status_webhook, name="twilio-status"),
     path("hooks/email/", hooks.email_webhook, name="email-webhook"),
+    path("hooks/shopify/", shopify_views.webhook, name="shopify-webhook"),
     # The email provider's tracking and inbound webhooks (django-anymail's views, basic
     # auth from ANYMAIL_WEBHOOK_SECRET), e.g. /hooks/anymail/postmark/tracking/.
     path("hooks/anymail/", include("anymail.urls")),
     path("unsubscribe/<str:token>/", hooks.unsubscribe, name="unsubscribe"),
     path("livez/", views.livez, name="livez"),
     path("healthz/", views.healthz, name="healthz"),
+    # For load balancers and orchestrators: database, cache, broker (django-health-check;
+    # "?format=json" or Accept: application/json). Workers: `manage.py health --worker`.
+    path("health/", HealthCheckView.as_view(checks=WEB_CHECKS), name="health"),
     path("api/v1/", include("clienteling.api")),
     path("admin/", admin.site.urls),
 ]

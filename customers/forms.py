@@ -11,12 +11,23 @@ from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
 from clienteling.catalog.models import Category, Product
+from clienteling.channels import channel as channel_spec
 from clienteling.channels import channels, is_channel, message_channel_choices
 from clienteling.stores.models import Store
 
-from .models import Contact, Customer, Order, Reason, UnsentChannel, contact_channel_choices
+from .models import (
+    Contact,
+    Customer,
+    MessageTemplate,
+    Order,
+    Reason,
+    UnsentChannel,
+    consent_channel_choices,
+    contact_channel_choices,
+)
 from .selectors import customer_search
 from .services import ConsentAnswer, consent_address_attribute, consent_wording
+from .services.wording import render_template_text
 
 # A client who bought before but not in this many days shows under "Lapsing".
 LAPSING_AFTER_DAYS = 180
@@ -214,6 +225,81 @@ class QuickAddForm(ContactConsentForm):
     address_required = ("phone", "Give a phone number or an email, so we can reach the client.")
 
 
+class CustomerDetailsForm(forms.Form):
+    """The client's details an associate corrects or completes on the card. The phone and
+    email fields are the sign-up forms' own (`ContactConsentForm`): read in the store's
+    country, lower-cased."""
+
+    first_name = forms.CharField(label="First name", max_length=100)
+    last_name = forms.CharField(label="Last name", max_length=100, required=False)
+    birthday = forms.DateField(
+        label="Birthday", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    anniversary = forms.DateField(
+        label="Anniversary", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    home_store = forms.ModelChoiceField(queryset=Store.objects.none(), label="Home store")
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "first_name": customer.first_name,
+                "last_name": customer.last_name,
+                "email": customer.email,
+                "phone": customer.phone,
+                "birthday": customer.birthday,
+                "anniversary": customer.anniversary,
+                "home_store": customer.home_store_id,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        store = customer.home_store
+        self.fields["phone"] = ContactConsentForm._address_field("phone", store)
+        self.fields["email"] = ContactConsentForm._address_field("email", store)
+        # The client's addresses, typed by staff: never the browser's own autofill.
+        for name in ("phone", "email"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"
+        self.fields["home_store"].queryset = Store.objects.filter(is_active=True).order_by("name")
+        self.order_fields(
+            ["first_name", "last_name", "phone", "email", "birthday", "anniversary", "home_store"]
+        )
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class ConsentInPersonForm(forms.Form):
+    """A consent the client gives or withdraws in person, told to the associate: one
+    channel and the client's answer, kept with the store's sentence for that channel."""
+
+    channel = forms.ChoiceField(label="Which channel")
+    granted = forms.ChoiceField(
+        label="The client",
+        choices=[("yes", "Agrees"), ("no", "Withdraws")],
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        # Its own ids: it sits on the card beside other forms with a "channel".
+        kwargs.setdefault("auto_id", "consent_%s")
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+        self.fields["channel"].choices = [("", "Choose…"), *consent_channel_choices()]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        channel = data.get("channel")
+        if channel and data.get("granted") == "yes":
+            attribute = consent_address_attribute(channel)
+            if attribute and not getattr(self.customer, attribute):
+                self.add_error(
+                    "channel",
+                    f"Add the client's {'phone number' if attribute == 'phone' else attribute} first.",
+                )
+        return data
+
+
 class _RadioWithDisabled(forms.RadioSelect):
     """Radio buttons where some options are shown but cannot be chosen."""
 
@@ -229,7 +315,10 @@ class _RadioWithDisabled(forms.RadioSelect):
 
 
 class ContactForm(forms.Form):
-    """Reach out or log a contact. `blocked` maps a channel to why it can't be used now."""
+    """Reach out or log a contact. `blocked` maps a channel to why it can't be used now;
+    `template_only` a channel on which only an approved template can go now (WhatsApp
+    after its 24-hour window) to why free text can't, and `templates` are those
+    approved templates (their words shown with `template_context`, the client's)."""
 
     channel = forms.ChoiceField(choices=contact_channel_choices, label="How")
     outcome = forms.ChoiceField(
@@ -244,17 +333,47 @@ class ContactForm(forms.Form):
     reason = forms.ModelChoiceField(
         queryset=Reason.objects.none(),
         required=False,
-        label="Answers",
+        label="What it's about",
         empty_label="No particular reason",
     )
+    template = forms.ModelChoiceField(
+        queryset=MessageTemplate.objects.none(),
+        required=False,
+        label="Approved WhatsApp template",
+        empty_label="None: my own words",
+        widget=forms.RadioSelect,
+        blank=True,  # the "None" option stays, so a template picked can be unpicked
+    )
 
-    def __init__(self, *args, customer: Customer, blocked: dict[str, str], **kwargs):
+    def __init__(
+        self,
+        *args,
+        customer: Customer,
+        blocked: dict[str, str],
+        template_only: dict[str, str] | None = None,
+        templates: QuerySet[MessageTemplate] | None = None,
+        template_channel: str = "",
+        template_context: dict[str, str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.blocked = blocked
+        self.template_only = template_only or {}
+        self.template_channel = template_channel
         self.fields["channel"].widget = _RadioWithDisabled(
             choices=self.fields["channel"].choices, disabled=set(blocked)
         )
         self.fields["reason"].queryset = customer.reasons.open()
+        if templates is None or not template_channel:
+            del self.fields["template"]
+        else:
+            context = template_context or {}
+            field = self.fields["template"]
+            field.label = f"Approved {channel_spec(template_channel).label} template"
+            field.queryset = templates
+            field.label_from_instance = lambda template: (
+                f"{template.name}: “{render_template_text(template.body, context)}”"
+            )
 
     def clean_channel(self) -> str:
         channel = self.cleaned_data["channel"]
@@ -264,11 +383,19 @@ class ContactForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        if (
-            is_channel(data.get("channel"))
-            and data.get("outcome") == Contact.Outcome.SENT
-            and not data.get("body", "").strip()
-        ):
+        chosen = data.get("channel")
+        template = data.get("template")
+        sending = is_channel(chosen) and data.get("outcome") == Contact.Outcome.SENT
+        if template is not None and chosen != self.template_channel:
+            label = channel_spec(self.template_channel).label
+            self.add_error(
+                "template",
+                f"An approved template goes only on {label}: choose {label}, or no template.",
+            )
+        elif sending and template is None and chosen in self.template_only:
+            # Free text is refused here, and the associate is told why.
+            self.add_error("template", self.template_only[chosen])
+        elif sending and template is None and not data.get("body", "").strip():
             self.add_error("body", "Write the message you sent.")
         return data
 

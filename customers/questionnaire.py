@@ -41,6 +41,17 @@ def _values(customer: Customer, kind: str, sentiment: str) -> list[str]:
     ]
 
 
+# Categories sized without a fit (a shoe is a 38, a bag has no size to speak of): their
+# slug, or their parent's. Everything else (dresses, tops, trousers) asks slim or relaxed.
+WITHOUT_FIT = frozenset({"shoes", "bags", "accessories", "beauty", "jewellery", "fragrance"})
+
+
+def has_fit(category: Category) -> bool:
+    return category.slug not in WITHOUT_FIT and (
+        category.parent is None or category.parent.slug not in WITHOUT_FIT
+    )
+
+
 class SizesForm(forms.Form):
     def __init__(self, *args, customer: Customer, **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,13 +62,19 @@ class SizesForm(forms.Form):
         ):
             known = sizes_by_category.setdefault(category_id, [])
             known.extend(size for size in sizes if size not in known)
-        for category in Category.objects.filter(pk__in=sizes_by_category).order_by("name"):
+        for category in (
+            Category.objects.filter(pk__in=sizes_by_category)
+            .select_related("parent")
+            .order_by("name")
+        ):
             self.categories.append(category)
             self.fields[f"size_{category.pk}"] = forms.ChoiceField(
                 label=category.name,
                 choices=[("", "—")] + [(s, s) for s in sizes_by_category[category.pk]],
                 required=False,
             )
+            if not has_fit(category):
+                continue
             self.fields[f"fit_{category.pk}"] = forms.ChoiceField(
                 label=f"Fit in {category.name.lower()}",
                 choices=[
@@ -78,7 +95,7 @@ class SizesForm(forms.Form):
             sizes={
                 category: (
                     self.cleaned_data[f"size_{category.pk}"],
-                    self.cleaned_data[f"fit_{category.pk}"],
+                    self.cleaned_data.get(f"fit_{category.pk}", ""),
                 )
                 for category in self.categories
             },
@@ -91,6 +108,11 @@ class _LikesAvoidsForm(forms.Form):
     palette: Callable[[], list[str]]
     like_label = "Loves"
     avoid_label = "Avoids"
+    client_labels = {
+        "likes": "You love",
+        "avoids": "You avoid",
+        "other": "Anything else you love, separated by commas",
+    }
 
     def __init__(self, *args, customer: Customer, **kwargs):
         super().__init__(*args, **kwargs)
@@ -143,6 +165,7 @@ class StylesForm(_LikesAvoidsForm):
     kind = Preference.Kind.STYLE
     palette = staticmethod(lambda: STYLES)
     avoid_label = "Not for them"
+    client_labels = {"likes": "You love", "avoids": "Not for you"}
 
 
 class OccasionsForm(_LikesAvoidsForm):
@@ -150,6 +173,7 @@ class OccasionsForm(_LikesAvoidsForm):
     palette = staticmethod(lambda: OCCASIONS)
     like_label = "Dresses for"
     avoid_label = "Never needs"
+    client_labels = {"likes": "You dress for", "avoids": "You never need"}
 
 
 class BrandsForm(_LikesAvoidsForm):
@@ -170,6 +194,7 @@ class CategoriesForm(_LikesAvoidsForm):
     )
     like_label = "Shops for"
     avoid_label = "Never shows them"
+    client_labels = {"likes": "You come to us for", "avoids": "Never show you"}
 
 
 class HearingFromUsForm(forms.Form):
@@ -198,6 +223,11 @@ class HearingFromUsForm(forms.Form):
         label="Never about",
     )
 
+    client_labels = {
+        "preferred_channel": "The best way to reach you",
+        "topics_declined": "Never write to me about",
+    }
+
     def __init__(self, *args, customer: Customer, **kwargs):
         super().__init__(*args, **kwargs)
         preferences = getattr(customer, "contact_preferences", None)
@@ -223,6 +253,7 @@ class HearingFromUsForm(forms.Form):
 
 
 class OwnWordsForm(forms.Form):
+    client_labels = {"situation": "In your own words: what's going on, what you need"}
     situation = forms.CharField(
         required=False,
         max_length=2000,
@@ -244,25 +275,68 @@ class OwnWordsForm(forms.Form):
 class Step:
     slug: str
     title: str
-    question: str
+    question: str  # asked by the associate, about the client
     form_class: type[forms.Form]
+    client_question: str  # the same question, on the tablet in the client's hands ("you")
+
+
+def address_client(form: forms.Form) -> None:
+    """Word the form's labels for the client holding the tablet ("you", not "they")."""
+    for name, label in getattr(form, "client_labels", {}).items():
+        if name in form.fields:
+            form.fields[name].label = label
 
 
 STEPS = [
-    Step("sizes", "Sizes and fit", "What sizes fit best?", SizesForm),
-    Step("colours", "Colours", "Which colours do they love, and which never?", ColoursForm),
-    Step("styles", "Style", "How would they describe their style?", StylesForm),
-    Step("occasions", "Occasions", "What do they dress for?", OccasionsForm),
+    Step("sizes", "Sizes and fit", "What sizes fit best?", SizesForm, "Which sizes fit you best?"),
+    Step(
+        "colours",
+        "Colours",
+        "Which colours do they love, and which never?",
+        ColoursForm,
+        "Which colours do you love, and which never?",
+    ),
+    Step(
+        "styles",
+        "Style",
+        "How would they describe their style?",
+        StylesForm,
+        "How would you describe your style?",
+    ),
+    Step(
+        "occasions",
+        "Occasions",
+        "What do they dress for?",
+        OccasionsForm,
+        "What do you dress for?",
+    ),
     Step(
         "categories",
         "What they shop for",
         "What do they come to us for, and what never?",
         CategoriesForm,
+        "What do you come to us for, and what never?",
     ),
-    Step("brands", "Brands", "Favourite brands, and brands they avoid?", BrandsForm),
     Step(
-        "contact", "Hearing from us", "How and how often should we get in touch?", HearingFromUsForm
+        "brands",
+        "Brands",
+        "Favourite brands, and brands they avoid?",
+        BrandsForm,
+        "Your favourite brands, and brands you avoid?",
     ),
-    Step("own-words", "In their words", "Anything going on we should know?", OwnWordsForm),
+    Step(
+        "contact",
+        "Hearing from us",
+        "How and how often should we get in touch?",
+        HearingFromUsForm,
+        "How and how often would you like to hear from us?",
+    ),
+    Step(
+        "own-words",
+        "In their words",
+        "Anything going on we should know?",
+        OwnWordsForm,
+        "Anything going on in your life we should know about?",
+    ),
 ]
 STEP_BY_SLUG = {step.slug: step for step in STEPS}

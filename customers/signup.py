@@ -8,7 +8,6 @@ It never says whether the person was already a client.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
@@ -87,7 +86,8 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
                 consents=form.consent_answers(),
                 associate=associate,
             )
-            messages.success(request, data["first_name"])
+            # Carried in the session, not as a message: a message shows as a banner too.
+            request.session["signup_first_name"] = data["first_name"]
             return redirect("signup-thanks", token=store.signup_token)
     context = {"store": store, "associate": associate, "form": form}
     return render(request, "customers/signup.html", context, status=status)
@@ -96,7 +96,7 @@ def signup(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def signup_thanks(request: HttpRequest, token: str) -> HttpResponse:
     store = get_object_or_404(Store, signup_token=token, is_active=True)
-    first_name = next((str(message) for message in messages.get_messages(request)), "")
+    first_name = request.session.pop("signup_first_name", "")
     return render(
         request, "customers/signup_thanks.html", {"store": store, "first_name": first_name}
     )

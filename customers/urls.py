@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_reasons
+from . import views, views_handover, views_reasons
 
 app_name = "customers"
 urlpatterns = [
@@ -12,6 +12,11 @@ urlpatterns = [
     path("<int:pk>/conversation/", views.conversation, name="conversation"),
     path("<int:pk>/selection/", views.selection_create, name="selection"),
     path("<int:pk>/preferences/<slug:step>/", views.questionnaire, name="questionnaire"),
+    path("<int:pk>/details/", views.client_details_edit, name="details"),
+    path("<int:pk>/consent/", views.client_consent, name="consent"),
+    path("<int:pk>/handover/", views_handover.handover_begin, name="handover"),
+    path("<int:pk>/handover/thanks/", views_handover.handover_thanks, name="handover-thanks"),
+    path("<int:pk>/handover/exit/", views_handover.handover_exit, name="handover-exit"),
     path("<int:pk>/claim/", views_reasons.client_claim, name="claim"),
     path("reasons/<int:pk>/snooze/", views_reasons.reason_snooze, name="reason-snooze"),
     path("reasons/<int:pk>/dismiss/", views_reasons.reason_dismiss, name="reason-dismiss"),

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -17,16 +18,28 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from clienteling.catalog.models import Product
-from clienteling.channels import is_channel
+from clienteling.channels import channels, is_channel
 from clienteling.core.errors import ApplicationError
 from clienteling.core.http import HtmxHttpRequest, render_page
+from clienteling.push.idempotency import idempotent
 from clienteling.stores.access import request_staff, staff_or_404
 
 from . import selectors, services
 from .drafts import draft_message
-from .forms import ClientFilter, ContactForm, NoteForm, QuickAddForm, ReplyForm, SelectionForm
+from .forms import (
+    ClientFilter,
+    ConsentInPersonForm,
+    ContactForm,
+    CustomerDetailsForm,
+    NoteForm,
+    QuickAddForm,
+    ReplyForm,
+    SelectionForm,
+)
+from .handover import handover_active
 from .models import AuditEvent, Contact, Customer, Note, Source, Topic
-from .questionnaire import STEP_BY_SLUG, STEPS
+from .questionnaire import STEP_BY_SLUG, STEPS, address_client
+from .services.wording import reason_wording_context, render_template_text
 
 PAGE_SIZE = 25
 
@@ -113,13 +126,37 @@ def client_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 def _card_context(customer: Customer, **extra) -> dict:
     orders, next_cursor = selectors.customer_orders_page(customer)
-    preferences = getattr(customer, "contact_preferences", None)
     engagement = selectors.engagement_by_month(customer)
     peak = max((month["total"] for month in engagement), default=0) or 1
     for month in engagement:
         # Bars of a 70-unit-high chart, the busiest month at full height.
         month["height"] = max(2, round(60 * month["total"] / peak)) if month["total"] else 0
         month["y"] = 65 - month["height"]
+    context = _reach_context(customer)
+    context.update(
+        {
+            "orders": orders,
+            "next_orders_url": _orders_url(customer, next_cursor),
+            "sizes": list(customer.sizes.select_related("category")),
+            "likes_and_avoids": list(customer.preferences.all()),
+            "notes": list(customer.notes.for_card()),
+            "note_form": NoteForm(),
+            "recommendations": services.recommendations_for(customer),
+            "reasons": list(
+                customer.reasons.open().select_related("product").order_by("-score", "due_on")[:10]
+            ),
+            "contact_log": selectors.contact_log_for_card(customer),
+            "engagement": engagement,
+            "engagement_summary": selectors.engagement_summary(engagement),
+        }
+    )
+    context.update(extra)
+    return context
+
+
+def _reach_context(customer: Customer, **extra) -> dict:
+    """What the card's "How to reach" section shows (re-rendered alone after an edit)."""
+    preferences = getattr(customer, "contact_preferences", None)
     topic_labels = dict(Topic.choices)
     context = {
         "customer": customer,
@@ -129,23 +166,89 @@ def _card_context(customer: Customer, **extra) -> dict:
             for topic in (preferences.topics_declined if preferences else [])
         ],
         "consents": selectors.consent_badges(customer),
-        "orders": orders,
-        "next_orders_url": _orders_url(customer, next_cursor),
-        "sizes": list(customer.sizes.select_related("category")),
-        "likes_and_avoids": list(customer.preferences.all()),
+        "consent_form": ConsentInPersonForm(customer=customer),
         "important_dates": customer.upcoming_dates(timezone.localdate()),
-        "notes": list(customer.notes.for_card()),
-        "note_form": NoteForm(),
-        "recommendations": services.recommendations_for(customer),
-        "reasons": list(
-            customer.reasons.open().select_related("product").order_by("-score", "due_on")[:10]
-        ),
-        "contact_log": selectors.contact_log_for_card(customer),
-        "engagement": engagement,
-        "engagement_summary": selectors.engagement_summary(engagement),
     }
     context.update(extra)
     return context
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def client_details_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Correct or complete the client's details on the card: names, phone, email, dates,
+    home store. htmx swaps the form into the card's "How to reach" section and back."""
+    customer = _get_customer_for_staff(request, pk)
+    card_url = reverse("customers:detail", args=[customer.pk])
+    form = CustomerDetailsForm(request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                changed = services.customer_details_update(customer=customer, **form.cleaned_data)
+                if changed:
+                    # The names of what changed, never the values (the trail is not a copy of PII).
+                    services.audit_record(
+                        request=request,
+                        action=AuditEvent.Action.EDIT,
+                        customer=customer,
+                        detail={"fields": changed},
+                    )
+        except ApplicationError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            if not _visible_customers(request).filter(pk=customer.pk).exists():
+                # Moved to a store this person does not see: the card is no longer theirs.
+                messages.success(
+                    request, f"{customer.full_name} now belongs to {customer.home_store.name}."
+                )
+                url = reverse("customers:list")
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+            if not request.htmx:
+                messages.success(request, f"{customer.first_name}'s details are saved.")
+                return redirect(f"{card_url}#reach")
+            context = _reach_context(customer, saved=bool(changed))
+            return render_page(request, "customers/client_detail.html#reach", context)
+    context = {"customer": customer, "form": form, "card_url": card_url}
+    if request.htmx:
+        return render_page(request, "customers/client_details_form.html#details-form", context)
+    return render_page(request, "customers/client_details_form.html", context)
+
+
+@require_POST
+@login_required
+def client_consent(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A consent the client gives or withdraws in person: recorded through the consent
+    service (with the store's wording, the associate by name, audited)."""
+    customer = _get_customer_for_staff(request, pk)
+    form = ConsentInPersonForm(request.POST, customer=customer)
+    if form.is_valid():
+        channel = form.cleaned_data["channel"]
+        granted = form.cleaned_data["granted"] == "yes"
+        try:
+            services.consent_record(
+                customer=customer,
+                channel=channel,
+                granted=granted,
+                source=Source.ASSOCIATE,
+                wording=services.consent_wording(channel, customer.home_store) if granted else "",
+                by=request.user,
+            )
+        except ApplicationError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            if not request.htmx:
+                return redirect(f"{reverse('customers:detail', args=[customer.pk])}#reach")
+            return render_page(
+                request,
+                "customers/client_detail.html#reach",
+                _reach_context(customer, consent_saved=True),
+            )
+    context = _reach_context(customer, consent_form=form)
+    if not request.htmx:
+        return render_page(
+            request, "customers/client_detail.html", _card_context(customer, consent_form=form)
+        )
+    return render_page(request, "customers/client_detail.html#reach", context)
 
 
 def _orders_url(customer: Customer, cursor: tuple[datetime.datetime, int] | None) -> str:
@@ -179,6 +282,7 @@ def client_orders(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
+@idempotent  # sent again from a phone's offline queue: done once
 def note_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     customer = _get_customer_for_staff(request, pk)
     form = NoteForm(request.POST)
@@ -255,6 +359,7 @@ def note_pin(request: HtmxHttpRequest, pk: int, note_pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@idempotent  # sent again from a phone's offline queue: done once
 def client_create(request: HtmxHttpRequest) -> HttpResponse:
     """Quick-add at the counter: name, phone or email, and consent per channel, asked explicitly."""
     staff = staff_or_404(request, message="Only staff of a store can add clients.")
@@ -289,7 +394,9 @@ def client_create(request: HtmxHttpRequest) -> HttpResponse:
             except ApplicationError as error:
                 form.add_error(error.field, error.message)
             else:
-                messages.success(request, f"{customer.full_name} is now a client. Welcome them!")
+                messages.success(
+                    request, f"{customer.full_name} is now a client. Welcome {customer.first_name}!"
+                )
                 url = reverse("customers:detail", args=[customer.pk])
                 return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     context = {
@@ -302,6 +409,7 @@ def client_create(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@idempotent  # sent again from a phone's offline queue: done once
 def contact_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Reach out (a personal message, pre-filled) or log a call or visit; closes the reason it answers."""
     customer = _get_customer_for_staff(request, pk)
@@ -314,18 +422,35 @@ def contact_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             .first()
         )
     blocked, notes = selectors.message_channel_status(customer, reason)
+    sender = request.user.get_full_name() or request.user.get_username()
+    # A channel that takes only approved templates now (WhatsApp after its 24-hour
+    # window) stays open: the associate picks a template, and reads why free text can't.
+    templates = _contact_templates(customer, blocked, reason, sender)
+    if templates["template_only"]:
+        blocked = {k: v for k, v in blocked.items() if k not in templates["template_only"]}
     if request.method == "POST":
-        form = ContactForm(request.POST, customer=customer, blocked=blocked)
+        form = ContactForm(request.POST, customer=customer, blocked=blocked, **templates)
         if form.is_valid():
             data = form.cleaned_data
+            template = data.get("template")
+            body = data["body"]
+            if template is not None:
+                # The approved template's words go, not the text box's: the log says so.
+                body = render_template_text(
+                    template.body,
+                    reason_wording_context(
+                        customer=customer, reason=data["reason"], associate=sender
+                    ),
+                )
             try:
                 services.contact_log(
                     customer=customer,
                     staff_user=request.user,
                     channel=data["channel"],
                     outcome=data["outcome"],
-                    body=data["body"],
+                    body=body,
                     reason=data["reason"],
+                    template=template,
                 )
             except ApplicationError as error:
                 form.add_error(error.field, error.message)
@@ -337,10 +462,10 @@ def contact_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         channel = selectors.message_channel_default(
             customer, blocked, otherwise=Contact.Channel.PHONE
         )
-        sender = request.user.get_full_name() or request.user.get_username()
         form = ContactForm(
             customer=customer,
             blocked=blocked,
+            **templates,
             initial={
                 "channel": channel,
                 "outcome": Contact.Outcome.SENT if is_channel(channel) else Contact.Outcome.REACHED,
@@ -355,9 +480,28 @@ def contact_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "blocked": blocked,
         "notes": notes,
+        "template_only": templates["template_only"],
         "reason": reason,
     }
     return render_page(request, "customers/contact_form.html", context, partial="contact-form")
+
+
+def _contact_templates(customer: Customer, blocked: dict[str, str], reason, sender: str) -> dict:
+    """The contact form's approved templates: the channel that sends them (WhatsApp), the
+    active templates with an approved version, the client's words for their preview, and
+    the channels on which only they can go now (with why free text can't)."""
+    channel = next((spec.code for spec in channels() if spec.template_id_attribute), "")
+    found = selectors.message_templates_approved(channel) if channel else None
+    if found is None or not found.exists():
+        return {"template_only": {}}
+    return {
+        "templates": found,
+        "template_channel": channel,
+        "template_context": reason_wording_context(
+            customer=customer, reason=reason, associate=sender
+        ),
+        "template_only": selectors.message_channels_template_only(customer, blocked, reason),
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -372,11 +516,15 @@ def questionnaire(request: HtmxHttpRequest, pk: int, step: str) -> HttpResponse:
     current = STEP_BY_SLUG.get(step)
     if current is None:
         raise Http404("No such question.")
-    by_client = request.GET.get("by") == "client"
+    # Handed over (a locked session, customers.handover): the client holds the tablet.
+    handed_over = handover_active(request) is not None
+    by_client = handed_over or request.GET.get("by") == "client"
     source = Source.CLIENT if by_client else Source.QUESTIONNAIRE
     form = current.form_class(request.POST or None, customer=customer)
+    if by_client:
+        address_client(form)
     index = STEPS.index(current)
-    suffix = "?by=client" if by_client else ""
+    suffix = "?by=client" if by_client and not handed_over else ""
     if request.method == "POST" and form.is_valid():
         try:
             form.save(customer, source)
@@ -388,6 +536,9 @@ def questionnaire(request: HtmxHttpRequest, pk: int, step: str) -> HttpResponse:
                     reverse("customers:questionnaire", args=[customer.pk, STEPS[index + 1].slug])
                     + suffix
                 )
+            elif handed_over:
+                # The client's last screen thanks them; their staff card stays out of sight.
+                url = reverse("customers:handover-thanks", args=[customer.pk])
             else:
                 messages.success(
                     request, f"Thank you! {customer.first_name}'s preferences are up to date."
@@ -402,9 +553,12 @@ def questionnaire(request: HtmxHttpRequest, pk: int, step: str) -> HttpResponse:
         "customer": customer,
         "form": form,
         "step": current,
+        "question": current.client_question if by_client else current.question,
         "steps": STEPS,
         "index": index,
         "by_client": by_client,
+        "handed_over": handed_over,
+        "store": customer.home_store,
         "suffix": suffix,
         "previous_url": (
             reverse("customers:questionnaire", args=[customer.pk, STEPS[index - 1].slug]) + suffix
@@ -412,7 +566,8 @@ def questionnaire(request: HtmxHttpRequest, pk: int, step: str) -> HttpResponse:
             else ""
         ),
     }
-    response = render_page(request, "customers/questionnaire.html", context, partial="question")
+    template = "customers/handover.html" if handed_over else "customers/questionnaire.html"
+    response = render_page(request, template, context, partial="question")
     if request.htmx and request.method == "GET":
         # After a saved step htmx follows the redirect here: show this step's URL.
         response["HX-Push-Url"] = request.get_full_path()

@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
+from clienteling.core import formats
 from clienteling.core.errors import ApplicationError
 from clienteling.core.http import HtmxHttpRequest
 from clienteling.stores.access import request_staff
@@ -101,7 +102,7 @@ def reason_snooze(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else:
             # Already closed by someone else: it leaves the list all the same.
             return _done(
-                request, reason, f"{reason.customer.first_name}: back on {until:%a %d %b}."
+                request, reason, f"{reason.customer.first_name}: back on {formats.day(until)}."
             )
     return _refused(request, reason, form)
 

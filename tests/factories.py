@@ -9,7 +9,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from clienteling.catalog.models import Brand, Category, Product
+from clienteling.catalog.models import Brand, Category, Product, Stock, Variant
 from clienteling.stores.models import RefusedAccess, SecurityAlert, StaffMember, Store
 from customers.models import (
     AuditEvent,
@@ -106,6 +106,24 @@ class ProductFactory(factory.django.DjangoModelFactory):
     sizes = factory.LazyFunction(lambda: ["S", "M", "L"])
 
 
+class VariantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Variant
+
+    product = factory.SubFactory(ProductFactory)
+    sku = factory.Sequence(lambda n: f"VAR-{n:05d}")
+    size = "M"
+
+
+class StockFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Stock
+
+    store = factory.SubFactory(StoreFactory)
+    variant = factory.SubFactory(VariantFactory)
+    quantity = 2
+
+
 class CustomerFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Customer
@@ -156,6 +174,7 @@ class OrderLineFactory(factory.django.DjangoModelFactory):
     order = factory.SubFactory(OrderFactory)
     line_number = factory.Sequence(lambda n: n + 1)
     product = factory.SubFactory(ProductFactory)
+    sku = factory.LazyAttribute(lambda line: line.product.sku if line.product else "")
     quantity = 1
     unit_price = Decimal("120.00")
     line_total = Decimal("120.00")
@@ -544,3 +563,59 @@ class PreferenceFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     kind = "colour"
     value = factory.Sequence(lambda n: f"colour {n}")
+
+
+# --- Integrations (issue 16): keys, the Shopify connector, history imports ----------------
+
+
+class IntegrationTokenFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.IntegrationToken"
+
+    name = factory.Sequence(lambda n: f"till {n}")
+    user = factory.SubFactory(UserFactory)
+    prefix = factory.Sequence(lambda n: f"cl_{n:07d}")
+    key_digest = factory.Sequence(lambda n: f"{n:064x}")
+    scopes = factory.LazyFunction(lambda: ["customers:read"])
+    store = factory.SubFactory(StoreFactory)
+
+
+class ShopConnectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "shopify.ShopConnection"
+
+    shop_domain = factory.Sequence(lambda n: f"shop-{n}.myshopify.com")
+    store = factory.SubFactory(StoreFactory)
+    access_token = "shpat_factory"
+    webhook_secret = "shpss_factory"
+
+
+class SyncRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "shopify.SyncRun"
+
+    connection = factory.SubFactory(ShopConnectionFactory)
+    resources = factory.LazyFunction(lambda: ["customers"])
+    counts = factory.LazyFunction(lambda: {"customers": 3})
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "shopify.WebhookDelivery"
+
+    connection = factory.SubFactory(ShopConnectionFactory)
+    webhook_id = factory.Sequence(lambda n: f"webhook-{n}")
+    topic = "orders/create"
+
+
+class ImportRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "history_import.ImportRun"
+
+    kind = "clients"
+    store = factory.SubFactory(StoreFactory)
+    file_name = "clients.csv"
+    file_hash = factory.Sequence(lambda n: f"{n:064x}")
+    rows_done = 10
+    rows_saved = 8
+    rows_refused = 2

@@ -84,6 +84,12 @@ class AppointmentBookForm(SlotQueryForm):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # Shown only once the client's other appointment at that time was named: two services
+    # at once (hair and nails) are a real booking, confirmed on purpose.
+    book_anyway = forms.BooleanField(
+        label="Book anyway: the client has both appointments at once",
+        required=False,
+    )
 
     def __init__(self, *args, store: Store, **kwargs):
         super().__init__(*args, store=store, **kwargs)

@@ -268,10 +268,13 @@ def appointment_new(request: HtmxHttpRequest) -> HttpResponse:
                     notes=data["notes"],
                     address=data["address"],
                     video_link=data["video_link"],
+                    allow_overlap_for_client=data["book_anyway"],
                 )
             except ApplicationError as error:
                 field = error.field if error.field in form.fields else None
                 form.add_error(field, error.message)
+                # The client is expected elsewhere then: staff may confirm both on purpose.
+                form.client_busy = error.field == "starts_at"
             else:
                 local = services.local_label(appointment.starts_at, store)
                 messages.success(

@@ -31,6 +31,7 @@ from .appointments import build_appointments
 from .catalog import build_catalog
 from .clients import ClientGenerator
 from .loader import BulkLoader, IdBlock, PostgresBulkMode
+from .month import build_month
 from .rows import ID_MODELS, TABLES, Rows
 from .staff import build_team
 from .story import add_story_client
@@ -80,12 +81,13 @@ def _demo_models() -> list[type[models.Model]]:
         model
         for app in DEMO_APPS
         if app in apps.app_configs
-        for model in apps.get_app_config(app).get_models()
+        for model in apps.get_app_config(app).get_models(include_auto_created=True)
     }
     changed = True
     while changed:
         changed = False
-        for model in apps.get_models():
+        # Many-to-many tables (auto-created) point into the demo's tables too.
+        for model in apps.get_models(include_auto_created=True):
             if model in chosen:
                 continue
             if any(
@@ -296,6 +298,9 @@ def build(
             appointment_counts = build_appointments(
                 rng=random.Random(f"{seed}:appointments"), today=today
             )
+        with _phase(result, "the store's last month", stdout):
+            # Contacts, messages, an experiment, fitting-room pages: /performance/ is lived in.
+            month_counts = build_month(rng=random.Random(f"{seed}:month"), today=today)
         with _phase(result, "reasons to contact", stdout):
             # What Today shows on the first morning: the same engine beat runs hourly.
             reasons_refresh(today=today)
@@ -310,6 +315,7 @@ def build(
     for model, _, key in TABLES:
         result.counts[key] = loader.rows_written.get(model._meta.label, 0)
     result.counts.update(appointment_counts)
+    result.counts.update(month_counts)
     result.counts["open reasons"] = Reason.objects.filter(state=Reason.State.OPEN).count()
     result.counts["recommendations"] = Recommendation.objects.count()
     return result

@@ -252,12 +252,14 @@ STORY_CLIENT = StoryClient(
     target_lifetime_value=25_000,
     situation=(
         "I'm starting a new role in the spring with a lot of client dinners, and I fly to "
-        "Paris every other month. I want fewer, better pieces that travel well."
+        "Paris every other month. I want fewer, better pieces that travel well, and "
+        "comfortable heels I can stand in all evening. Points don't interest me."
     ),
     note=(
         "Claire has only ever bought dresses with us, always in person with Ava. She has "
         "mentioned needing comfortable heels for dinners and a bag that fits a laptop: "
-        "worth showing her shoes and bags next visit. Hems need taking up 2 cm."
+        "worth showing her shoes and bags next visit. Turned down points-only offers twice: "
+        "talk about the piece, not the points. Hems need taking up 2 cm."
     ),
 )
 

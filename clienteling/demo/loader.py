@@ -90,6 +90,8 @@ class BulkLoader:
                 value = model_field.get_default()
             elif model_field.null:
                 value = None
+            elif model_field.blank and model_field.empty_strings_allowed:
+                value = ""  # a blank text field: Django's own default for it is ""
             else:
                 raise ValueError(
                     f"{model.__name__}.{model_field.name} needs a value: it has no default."

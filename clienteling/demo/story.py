@@ -1,6 +1,6 @@
 """The client of our story, always the first one: Claire Dubois.
 
-Eight years a member of the SoHo store, Platinum, about $25,000 spent, and only ever on
+Eight years a client of the SoHo store, Platinum, about $25,000 spent, and only ever on
 dresses, always in person with her associate. The demo is built around her: the app
 should show that she has never been offered shoes or bags, though she has mentioned
 needing both and has lately favourited some online.
@@ -11,6 +11,9 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
+from django.db.models import Q
+
+from clienteling.catalog.models import Product
 from customers.models import (
     ConsentEvent,
     Customer,
@@ -31,6 +34,18 @@ if TYPE_CHECKING:
     from .catalog import ProductRef
 
 
+def _heels(generator: ClientGenerator) -> list[ProductRef]:
+    """The heels of the demo catalog (pumps, slingbacks): what she asked for, comfortable
+    heels for client dinners. One query: the generator knows products without names."""
+    heel_ids = set(
+        Product.objects.filter(category__slug="shoes")
+        .filter(Q(name__icontains="pump") | Q(name__icontains="slingback"))
+        .values_list("pk", flat=True)
+    )
+    heels = [p for p in generator.products_by_kind["shoes"] if p.id in heel_ids]
+    return heels if len(heels) >= 3 else generator.products_by_kind["shoes"]
+
+
 def add_story_client(generator: ClientGenerator, rows: Rows) -> None:
     """Claire: eight years a member, Platinum, about $25,000, and only ever dresses.
 
@@ -40,7 +55,9 @@ def add_story_client(generator: ClientGenerator, rows: Rows) -> None:
     rng = generator.rng
     story = data.STORY_CLIENT
     store = generator.stores_by_code[story.store_code]
-    joined_days_ago = story.years_a_member * 365.25
+    # A month more than her years, and her first dress within days of joining: "client
+    # since" and "bought dresses here for N years" then say the same N whatever the day.
+    joined_days_ago = story.years_a_member * 365.25 + 30
     client = Profile(
         id=generator.ids[Customer].take(),
         ordinal=0,
@@ -78,7 +95,9 @@ def add_story_client(generator: ClientGenerator, rows: Rows) -> None:
         spent += dress.price_cents + round(dress.price_cents * rate)
     step = (joined_days_ago - 25) / len(chosen)
     for number, dress in enumerate(chosen):
-        days_ago = joined_days_ago - 10 - number * step - rng.uniform(0, step * 0.5)
+        days_ago = (
+            joined_days_ago - 2 - number * step - (rng.uniform(0, step * 0.5) if number else 0)
+        )
         # Her latest dress, bought 18 days ago, is at the tailor and ready to collect:
         # a reason to call her today.
         if number == len(chosen) - 1:
@@ -176,6 +195,8 @@ def add_story_client(generator: ClientGenerator, rows: Rows) -> None:
         ),
         (Preference.Kind.STYLE, Preference.Sentiment.LIKE, "wrap silhouettes", None),
         (Preference.Kind.OCCASION, Preference.Sentiment.LIKE, "client dinners", None),
+        # Her own words: comfortable heels for those dinners (the card leads with them).
+        (Preference.Kind.CATEGORY, Preference.Sentiment.LIKE, "Shoes", None),
     ):
         rows.tables["preferences"].append(
             (
@@ -185,7 +206,7 @@ def add_story_client(generator: ClientGenerator, rows: Rows) -> None:
                 sentiment,
                 value,
                 brand_id,
-                None,
+                categories["shoes"] if kind == Preference.Kind.CATEGORY else None,
                 Source.ASSOCIATE,
                 generator.at(500),
             )
@@ -207,8 +228,7 @@ def add_story_client(generator: ClientGenerator, rows: Rows) -> None:
     generator.events(rows, client, count=60)
     events = rows.tables["events"]
     for number, product in enumerate(
-        rng.sample(generator.products_by_kind["shoes"], 3)
-        + rng.sample(generator.products_by_kind["bags"], 2)
+        rng.sample(_heels(generator), 3) + rng.sample(generator.products_by_kind["bags"], 2)
     ):
         generator.event_ordinal += 1
         occurred_at = generator.at(3 + number * 4 + rng.random())

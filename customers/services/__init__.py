@@ -33,8 +33,10 @@ from .outreach import (
     automations_run,
     client_replied,
     email_inbound,
+    inbound_messages_prune,
     message_deliver,
     message_delivery_update,
+    message_provider_accepted,
     message_queue,
     messages_sweep,
     messages_withdraw,
@@ -49,7 +51,13 @@ from .privacy import (
     customer_is_erased,
     manages_store,
 )
-from .profile import contact_preferences_set, preferences_replace, situation_set, sizes_set
+from .profile import (
+    contact_preferences_set,
+    customer_details_update,
+    preferences_replace,
+    situation_set,
+    sizes_set,
+)
 from .reasons import reasons_refresh, reasons_refresh_after_commit, replenishment_from_use
 from .recommendations import (
     recommendations_evaluate,
@@ -84,6 +92,7 @@ __all__ = [
     "conversation_reply",
     "customer_claim",
     "customer_create",
+    "customer_details_update",
     "customer_duplicates",
     "customer_erase_own",
     "customer_export_own",
@@ -96,11 +105,13 @@ __all__ = [
     "email_inbound",
     "engagement_ingest_bulk",
     "evaluate_policy",
+    "inbound_messages_prune",
     "is_suppressed",
     "manages_store",
     "message_deliver",
     "message_delivery_update",
     "message_policy",
+    "message_provider_accepted",
     "message_queue",
     "message_wording",
     "messages_sweep",

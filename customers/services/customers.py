@@ -171,9 +171,9 @@ def customer_self_signup(
         state=Reason.State.OPEN,
         defaults={
             "why": (
-                f"Signed up on their phone at {store.name} just now: say hello and welcome them."
+                f"{customer.first_name} signed up at {store.name} just now: say hello and welcome {customer.first_name}."
                 if existing is None
-                else f"Already a client: signed up again at {store.name} just now. Greet them by name."
+                else f"{customer.first_name}, already a client, signed up again at {store.name} just now: greet {customer.first_name} by name."
             ),
             "due_on": today,
             "score": 90,

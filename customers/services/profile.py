@@ -126,3 +126,78 @@ def situation_set(*, customer: Customer, text: str) -> None:
     customer.situation = text
     customer.situation_updated_at = timezone.now() if text else None
     customer.save(update_fields=["situation", "situation_updated_at", "updated_at"])
+
+
+# The client's own details an associate may correct on the card, in the order shown.
+DETAIL_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birthday",
+    "anniversary",
+    "home_store",
+)
+
+
+@transaction.atomic
+def customer_details_update(*, customer: Customer, **values) -> list[str]:
+    """Correct or complete the client's details (names, addresses, dates, home store), as
+    an associate on the card does. Returns the names of the fields that changed (the
+    caller audits them: the names, never the values).
+
+    Refused (ApplicationError naming the field): an email or phone another client already
+    has (a duplicate splits history and consents; merge them instead), a date in the
+    future for a birthday, no way left to reach the client. Moving the client to another
+    store lets go of their associate, who belongs to this one.
+    """
+    unknown = set(values) - set(DETAIL_FIELDS)
+    if unknown:
+        raise ValueError(f"Not a detail of the card: {', '.join(sorted(unknown))}.")
+    if customer.erased_at is not None:
+        raise ApplicationError("This client's data was erased: record nothing new for them.")
+    if "email" in values:
+        values["email"] = (values["email"] or "").strip().lower()
+    for name in ("first_name", "last_name"):
+        if name in values:
+            values[name] = (values[name] or "").strip()
+    if "phone" in values and not values["phone"]:
+        values["phone"] = ""
+    birthday = values.get("birthday")
+    if birthday and birthday > timezone.localdate():
+        raise ApplicationError("A birthday cannot be in the future.", field="birthday")
+    email = values.get("email", customer.email)
+    phone = values.get("phone", customer.phone)
+    if not (email or phone):
+        raise ApplicationError(
+            "Keep a phone number or an email, so we can reach the client.", field="phone"
+        )
+    others = Customer.objects.exclude(pk=customer.pk)
+    if values.get("email") and others.filter(email=values["email"]).exists():
+        raise ApplicationError(
+            "Another client has this email: merge the two records instead.", field="email"
+        )
+    if values.get("phone") and others.filter(phone=values["phone"]).exists():
+        raise ApplicationError(
+            "Another client has this phone number: merge the two records instead.", field="phone"
+        )
+
+    def _key(value) -> str:
+        return str(getattr(value, "pk", value) or "")
+
+    changed = [
+        name
+        for name in DETAIL_FIELDS
+        if name in values and _key(getattr(customer, name)) != _key(values[name])
+    ]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(customer, name, values[name])
+    update_fields = [*changed, "updated_at"]
+    if "home_store" in changed and customer.assigned_associate_id:
+        customer.assigned_associate = None
+        update_fields.append("assigned_associate")
+    customer.full_clean(exclude=["search_name"])
+    customer.save(update_fields=update_fields)
+    return changed

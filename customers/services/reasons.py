@@ -23,11 +23,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clienteling.catalog.models import Product
+from clienteling.catalog.stock import stock_map
+from clienteling.core import formats
 from clienteling.core.tasks import enqueue_on_commit
 
 from ..models import (
@@ -83,7 +85,7 @@ def _local(moment: datetime.datetime) -> datetime.date:
 
 
 def _money(amount: Decimal) -> str:
-    return f"${amount:,.0f}"
+    return formats.money(amount)
 
 
 def _scoped(
@@ -203,7 +205,7 @@ def _order_shipped(today: datetime.date, scope: set[int] | None) -> Iterator[Can
             order_id=order["pk"],
             why=(
                 f"{order['customer__first_name']}'s {labels[order['channel']].lower()} order "
-                f"({_money(order['total'])}) shipped on {shipped:%a %d %b}: ask how it fits when it arrives."
+                f"({_money(order['total'])}) shipped on {formats.day(shipped)}: ask how it fits when it arrives."
             ),
             due_on=shipped,
             expires_on=shipped + datetime.timedelta(days=10),
@@ -232,7 +234,7 @@ def _alteration_ready(today: datetime.date, scope: set[int] | None) -> Iterator[
             customer_id=order["customer_id"],
             source_key=f"order:{order['pk']}",
             order_id=order["pk"],
-            why=f"{order['customer__first_name']}'s alteration is ready since {ready:%a %d %b}: invite them to collect it.",
+            why=f"{order['customer__first_name']}'s alteration is ready since {formats.day(ready)}: invite {order['customer__first_name']} to collect it.",
             due_on=ready,
         )
 
@@ -266,7 +268,7 @@ def _thank_you(today: datetime.date, scope: set[int] | None) -> Iterator[Candida
             customer_id=order["customer_id"],
             source_key=f"order:{order['pk']}",
             order_id=order["pk"],
-            why=f"{order['customer__first_name']} spent {_money(order['total'])} {where} on {placed:%a %d %b}: a personal thank-you.",
+            why=f"{order['customer__first_name']} spent {_money(order['total'])} {where} on {formats.day(placed)}: a personal thank-you.",
             due_on=placed + datetime.timedelta(days=1),
             expires_on=placed + datetime.timedelta(days=14),
         )
@@ -286,7 +288,7 @@ def _welcome(today: datetime.date, scope: set[int] | None) -> Iterator[Candidate
         yield Candidate(
             customer_id=client["pk"],
             source_key=f"first:{first.isoformat()}",
-            why=f"{client['first_name']} made their first purchase on {first:%a %d %b}: welcome them personally.",
+            why=f"{client['first_name']} made a first purchase on {formats.day(first)}: welcome {client['first_name']} personally.",
             due_on=first,
             expires_on=first + datetime.timedelta(days=30),
         )
@@ -347,7 +349,7 @@ def _occasion(
             yield Candidate(
                 customer_id=client["pk"],
                 source_key=f"{field}:{occurrence.year}",
-                why=f"{client['first_name']}'s {label} is on {occurrence:%A %d %B} ({when}).",
+                why=f"{client['first_name']}'s {label} is on {formats.day_long(occurrence)} ({when}).",
                 due_on=today,
                 expires_on=occurrence,
             )
@@ -409,7 +411,7 @@ def _milestone(today: datetime.date, scope: set[int] | None) -> Iterator[Candida
             source_key=f"tier:{client['tier']}",
             why=(
                 f"{client['first_name']} just became {labels[client['tier']]} "
-                f"({_money(client['lifetime_value'])} with us): thank them for their loyalty."
+                f"({_money(client['lifetime_value'])} with us): a personal thank-you for the loyalty."
             ),
             due_on=since,
             expires_on=since + datetime.timedelta(days=30),
@@ -475,8 +477,8 @@ def _replenishment(today: datetime.date, scope: set[int] | None) -> Iterator[Can
             order_id=line["order_id"],
             product_id=line["product_id"],
             why=(
-                f"{line['order__customer__first_name']} bought {line['product__name']}{quantity} on {bought:%d %b}: "
-                f"it lasts about {lasts} days, so it runs out around {runs_out:%a %d %b}."
+                f"{line['order__customer__first_name']} bought {line['product__name']}{quantity} on {formats.day(bought)}: "
+                f"it lasts about {lasts} days, so it runs out around {formats.day(runs_out)}."
             ),
             due_on=runs_out - datetime.timedelta(days=lead),
             expires_on=runs_out + datetime.timedelta(days=21),
@@ -505,18 +507,39 @@ def _back_in_stock(today: datetime.date, scope: set[int] | None) -> Iterator[Can
             ),
             scope,
         )
-        .annotate(bought=_later_purchase("product_id", "customer_id", "occurred_at"))
+        .annotate(
+            bought=_later_purchase("product_id", "customer_id", "occurred_at"),
+            their_size=Subquery(
+                Size.objects.filter(
+                    customer_id=OuterRef("customer_id"),
+                    category_id=OuterRef("product__category_id"),
+                ).values("size")[:1]
+            ),
+        )
         .filter(bought=False)
         .values(
             "customer_id",
             "customer__first_name",
+            "customer__home_store_id",
+            "their_size",
             "product_id",
             "product__name",
             "product__restocked_at",
             "occurred_at",
         )
     )
+    # Back at their store, in their size: a piece back only elsewhere, or in other sizes,
+    # is not worth a message (products whose stock is not counted per store keep the flag).
+    stock = stock_map(
+        Product.objects.filter(
+            restocked_at__gte=_start(today - datetime.timedelta(days=7))
+        ).values_list("pk", flat=True)
+    )
     for favourite in favourites.iterator(chunk_size=BATCH_SIZE):
+        size = (favourite["their_size"] or "").strip()
+        here = stock.here(favourite["product_id"], size, favourite["customer__home_store_id"])
+        if here is False:
+            continue
         restocked = _local(favourite["product__restocked_at"])
         yield Candidate(
             customer_id=favourite["customer_id"],
@@ -524,7 +547,7 @@ def _back_in_stock(today: datetime.date, scope: set[int] | None) -> Iterator[Can
             product_id=favourite["product_id"],
             why=(
                 f"{favourite['product__name']}, which {favourite['customer__first_name']} saved as a favourite "
-                f"on {_local(favourite['occurred_at']):%d %b}, is back in stock."
+                f"on {formats.day(_local(favourite['occurred_at']))}, is back in stock."
             ),
             due_on=restocked,
             expires_on=restocked + datetime.timedelta(days=14),
@@ -562,10 +585,12 @@ def _new_arrival(today: datetime.date, scope: set[int] | None) -> Iterator[Candi
             kind=Preference.Kind.BRAND, sentiment=Preference.Sentiment.LIKE, brand_id__in=brand_ids
         ),
         scope,
-    ).values_list("customer_id", "brand_id", "customer__first_name")
+    ).values_list("customer_id", "brand_id", "customer__first_name", "customer__home_store_id")
+    # In their size at their store, when stock is counted per store (one query).
+    stock = stock_map(product["pk"] for product in arrivals)
     iterator = fans.iterator(chunk_size=BATCH_SIZE)
     while chunk := list(itertools.islice(iterator, BATCH_SIZE)):
-        customer_ids = {customer_id for customer_id, _, _ in chunk}
+        customer_ids = {customer_id for customer_id, *_ in chunk}
         sizes: dict[tuple[int, int], str] = {
             (customer_id, category_id): size
             for customer_id, category_id, size in Size.objects.filter(
@@ -579,12 +604,14 @@ def _new_arrival(today: datetime.date, scope: set[int] | None) -> Iterator[Candi
             ).values_list("order__customer_id", "product_id")
         )
         offered: set[int] = set()
-        for customer_id, brand_id, first_name in chunk:
+        for customer_id, brand_id, first_name, home_store_id in chunk:
             if customer_id in offered:
                 continue
             for product in arrivals:
                 size = sizes.get((customer_id, product["category_id"]))
                 if product["brand_id"] != brand_id or not size or size not in product["sizes"]:
+                    continue
+                if stock.here(product["pk"], size, home_store_id) is False:
                     continue
                 if (customer_id, product["pk"]) in owned:
                     continue
@@ -595,7 +622,7 @@ def _new_arrival(today: datetime.date, scope: set[int] | None) -> Iterator[Candi
                     product_id=product["pk"],
                     why=(
                         f"New from {product['brand__name']}, a brand {first_name} loves: {product['name']} "
-                        f"arrived {product['arrived_at']:%d %b}, in their size {size}."
+                        f"arrived {formats.day(product['arrived_at'])}, in {first_name}'s size {size}."
                     ),
                     due_on=today,
                     expires_on=today + datetime.timedelta(days=21),
@@ -643,7 +670,9 @@ def _interest(
                 source_key=f"{prefix}:{event['product_id']}",
                 product_id=event["product_id"],
                 why=sentence.format(
-                    name=event["customer__first_name"], product=event["product__name"], on=on
+                    name=event["customer__first_name"],
+                    product=event["product__name"],
+                    on=formats.day(on),
                 ),
                 due_on=on + datetime.timedelta(days=INTEREST_GRACE_DAYS),
                 expires_on=on + datetime.timedelta(days=expires_after),
@@ -675,7 +704,7 @@ _cart_abandoned = _interest(
     EngagementEvent.Kind.CART_ABANDONED,
     days=CART_DAYS,
     expires_after=14,
-    sentence="{name} left {product} in their cart on {on:%a %d %b} without buying it.",
+    sentence="{name} left {product} in the cart on {on} without buying it.",
     prefix="cart",
 )
 _cart_abandoned_resolve = _interest_resolve(Kind.CART_ABANDONED)
@@ -683,7 +712,7 @@ _wishlist = _interest(
     EngagementEvent.Kind.FAVOURITE,
     days=WISHLIST_DAYS,
     expires_after=30,
-    sentence="{name} saved {product} to their wishlist on {on:%a %d %b}: offer to put it aside.",
+    sentence="{name} saved {product} to a wishlist on {on}: offer to put it aside.",
     prefix="wish",
 )
 _wishlist_resolve = _interest_resolve(Kind.WISHLIST)
@@ -714,7 +743,7 @@ class Drift:
         if self.usual_orders >= 1.5 and self.recent_orders == 0:
             every = max(1, round(3 / self.usual_orders))
             found.append(
-                f"no purchase in 3 months though they usually buy every {every} month{'s' if every > 1 else ''}"
+                f"no purchase in 3 months against one every {every} month{'s' if every > 1 else ''}"
             )
         if self.recent_carts >= 2 and self.recent_carts > 2 * self.usual_carts:
             found.append(f"left {self.recent_carts} carts lately")
@@ -878,8 +907,8 @@ def replenishment_from_use(
         source_key=source_key,
         product_id=product.pk,
         why=(
-            f"{customer.first_name} {how} {product.name} on {used_on:%d %b}: it lasts about {lasts} days, "
-            f"so it runs out around {runs_out:%a %d %b}."
+            f"{customer.first_name} {how} {product.name} on {formats.day(used_on)}: it lasts about {lasts} days, "
+            f"so it runs out around {formats.day(runs_out)}."
         ),
         due_on=runs_out - datetime.timedelta(days=lead),
         expires_on=runs_out + datetime.timedelta(days=21),

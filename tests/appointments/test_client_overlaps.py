@@ -179,6 +179,29 @@ def test_the_card_refuses_the_overlap_with_a_sentence(
     assert "already has an appointment then" in body and "with Sofia" in body
     assert "Wedding in June" in body
     assert Appointment.objects.count() == 1
+    # The refusal offers to book both on purpose; unticked, nothing else changes.
+    assert 'name="book_anyway"' in body
+
+
+def test_staff_book_anyway_once_the_overlap_is_named(
+    client, associate, claire, try_on, maya, with_sofia_at_ten
+):
+    client.force_login(associate.user)
+    data = {
+        "customer": claire.pk,
+        "kind": try_on.pk,
+        "day": TUESDAY.isoformat(),
+        "slot": key(maya, ny(10)),
+    }
+    assert (
+        'name="book_anyway"'
+        not in client.get(
+            reverse("appointments:appointment-new"), {"customer": claire.pk}
+        ).content.decode()
+    )
+    response = client.post(reverse("appointments:appointment-new"), {**data, "book_anyway": "on"})
+    assert response.status_code == 302
+    assert Appointment.objects.filter(customer=claire).count() == 2
 
 
 def test_the_public_page_refuses_an_existing_client_booking_over_their_appointment(

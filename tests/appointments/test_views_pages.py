@@ -261,3 +261,15 @@ def test_a_page_for_everyone_and_its_taking_wake_every_phone(
     with django_capture_on_commit_callbacks(execute=True):
         services.page_acknowledge(page=page, staff=stylist)
     assert statuses(before) == [200, 200]  # gone from Alice's phone, "Done" on Sofia's
+
+
+def test_done_says_done_not_on_it(client, associate, room):
+    page = _page_for(associate, room)
+    client.force_login(associate.user)
+    client.post(f"/rooms/pages/{page.pk}/acknowledge/", HTTP_HX_REQUEST="true")
+    response = client.post(
+        f"/rooms/pages/{page.pk}/resolve/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="pager"
+    )
+    body = html.unescape(response.content.decode())
+    assert "Done: Room 3, another size." in body
+    assert "You're on it" not in body

@@ -145,33 +145,40 @@ def test_questionnaire_end_to_end_on_the_tablet(page, live_server, associate, st
     page.get_by_role("region", name="Sizes and preferences").get_by_role(
         "link", name="Update"
     ).click()
-    page.get_by_role("link", name="Hand the tablet to Claire").click()
+    page.get_by_role("button", name="Hand the tablet to Claire").click()
 
-    expect(page.get_by_role("heading", name="What sizes fit best?")).to_be_visible()
+    # Hand-over mode: the client's own questions ("you"), no staff navigation.
+    expect(page.get_by_role("heading", name="Which sizes fit you best?")).to_be_visible()
+    expect(page.locator("nav.bottom-nav")).to_have_count(0)
     assert axe_violations(page) == []
     page.get_by_label(re.compile("^Dresses")).select_option("38")
     page.get_by_role("button", name="Next").click()
-    expect(page.get_by_role("heading", name="Which colours do they love")).to_be_visible()
-    expect(page).to_have_url(re.compile(r"/preferences/colours/\?by=client$"))
+    expect(page.get_by_role("heading", name="Which colours do you love")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/preferences/colours/$"))
     assert small_touch_targets(page, "main a, main button, main input") == []
-    page.get_by_role("group", name="Loves").get_by_text("Navy").click()
+    page.get_by_role("group", name="You love").get_by_text("Navy").click()
     page.get_by_role("button", name="Next").click()
     for heading in [
-        "How would they describe",
-        "What do they dress for",
-        "What do they come to us for",
-        "Favourite brands",
+        "How would you describe",
+        "What do you dress for",
+        "What do you come to us for",
+        "Your favourite brands",
     ]:
         expect(page.get_by_role("heading", name=re.compile(heading))).to_be_visible()
         page.get_by_role("button", name="Next").click()
     expect(page.get_by_role("heading", name="How and how often")).to_be_visible()
-    page.get_by_role("group", name="The best way to reach them").get_by_text("SMS").click()
+    page.get_by_role("group", name="The best way to reach you").get_by_text("SMS").click()
     page.get_by_role("group", name="How often").get_by_text("At most once a week").click()
     page.get_by_role("button", name="Next").click()
-    page.get_by_label(re.compile("In their own words")).fill(
+    page.get_by_label(re.compile("In your own words")).fill(
         "A wedding in June; I need a dress and shoes."
     )
     page.get_by_role("button", name="Finish").click()
+    # A thank-you in the store's name, not the staff card; staff take the tablet back.
+    expect(page.get_by_role("heading", name="Thank you, Claire")).to_be_visible()
+    page.get_by_role("link", name="Staff: take the tablet back").click()
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
 
     expect(page.get_by_role("heading", name="Claire Dubois")).to_be_visible()
     prefs = page.get_by_role("region", name="Sizes and preferences")
@@ -195,7 +202,7 @@ def test_a_client_signs_up_on_their_own_phone(page, live_server, associate, stor
     expect(page.get_by_role("heading", name="Thank you, Ines!")).to_be_visible()
 
     login(page, live_server, "alice", PASSWORD)
-    expect(page.get_by_text("Signed up on their phone at SoHo just now")).to_be_visible()
+    expect(page.get_by_text("Ines signed up at SoHo just now")).to_be_visible()
 
 
 def test_the_client_pages_work_on_a_tablet(browser, live_server, associate, store):

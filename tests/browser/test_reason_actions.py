@@ -105,10 +105,15 @@ def test_snooze_a_reason_from_today_in_one_tap(browser, live_server, today):
         assert small_touch_targets(page) == []
         _shoot(page, "phone-alice-today-reason-menu")
 
+        heading = row.evaluate("li => li.closest('.group').getAttribute('aria-labelledby')")
+        group = page.locator(f'section[aria-labelledby="{heading}"]')
+        before = int(group.locator("[data-count-rows]").inner_text())
         row.get_by_role("button", name="Tomorrow").tap()
 
         expect(page.locator("li.reason", has_text="Claire Dubois")).to_have_count(0)
         expect(page.locator("#reason-status")).to_contain_text("Claire: back on")
+        # The group's count in its heading follows the row that went away.
+        expect(group.locator("[data-count-rows]")).to_have_text(str(before - 1))
         today["birthday"].refresh_from_db()
         assert today["birthday"].state == Reason.State.SNOOZED
         assert page.evaluate("document.documentElement.scrollWidth") <= 390

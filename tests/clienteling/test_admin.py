@@ -43,6 +43,7 @@ FACTORIES = {
     "catalog.brand": factories.BrandFactory,
     "catalog.category": factories.CategoryFactory,
     "catalog.product": factories.ProductFactory,
+    "catalog.stock": factories.StockFactory,
     "customers.customer": lambda: factories.CustomerFactory(
         assigned_associate=factories.StaffMemberFactory()
     ),
@@ -61,8 +62,22 @@ FACTORIES = {
     "customers.message": factories.MessageFactory,
     "customers.bounce": factories.BounceFactory,
     "customers.selection": factories.SelectionFactory,
+    # Integrations (issue 16): keys, the Shopify connector, history imports.
+    "integrations.integrationtoken": lambda: factories.IntegrationTokenFactory(),
+    "shopify.shopconnection": lambda: factories.ShopConnectionFactory(),
+    "shopify.syncrun": lambda: factories.SyncRunFactory(),
+    "shopify.webhookdelivery": lambda: factories.WebhookDeliveryFactory(),
+    "history_import.importrun": lambda: factories.ImportRunFactory(),
 }
-OUR_APPS = {"stores", "catalog", "customers", "appointments"}
+OUR_APPS = {
+    "stores",
+    "catalog",
+    "customers",
+    "appointments",
+    "integrations",
+    "shopify",
+    "history_import",
+}
 
 
 def test_every_model_of_ours_in_the_admin_has_a_factory_here():

@@ -20,6 +20,8 @@ BOTTOM = (
     "clienteling.channels",
     "clienteling.integrations.auth",
     "clienteling.integrations.models",
+    # Staff devices and Web Push: any app rings a phone through it; it knows no app.
+    "clienteling.push",
 )
 BOTTOM_PACKAGES = [
     "clienteling.core",
@@ -27,6 +29,7 @@ BOTTOM_PACKAGES = [
     "clienteling.catalog",
     "clienteling.channels",
     "clienteling.integrations",
+    "clienteling.push",
 ]
 
 

@@ -325,3 +325,122 @@ def test_the_calendar_is_lived_in_and_never_double_books(seeded, story_client, d
     )
     for (stylist, _, until), (next_stylist, start, _) in itertools.pairwise(live):
         assert stylist != next_stylist or start >= until
+
+
+def test_story_client_card_leads_with_heels_her_words_and_history_agree(story_client, client):
+    """The card's first suggestion is the shoes, with a why that matches what she said
+    (comfortable heels; points don't interest her) and how long she has been a client."""
+    from customers.services import recommendations_for
+
+    years = data.STORY_CLIENT.years_a_member
+    first = recommendations_for(story_client)[0]
+    assert first.product.category.slug == "shoes"
+    assert any(word in first.product.name for word in ("Pump", "Slingback"))  # heels
+    assert first.why.startswith(f"Bought dresses here for {years} years, never shoes")
+    assert "points" not in first.why.lower()
+    assert "comfortable heels" in story_client.situation
+    assert "offers" in story_client.contact_preferences.topics_declined
+    # "client since <year>" and "<years> years" agree.
+    assert (timezone.now() - story_client.joined_at).days // 365 == years
+    client.force_login(story_client.assigned_associate.user)
+    card = client.get(f"/clients/{story_client.pk}/").content.decode()
+    assert f"client since {story_client.joined_at.year}" in card
+    assert card.index(first.product.name) < card.index("Dress", card.index("suggestions-heading"))
+
+
+def test_today_suggests_the_shoes_not_another_dress(story_client):
+    from customers.selectors import top_suggestions_for
+
+    top = top_suggestions_for([story_client.pk])[story_client.pk]
+    assert top.product.category.slug == "shoes"
+
+
+def test_after_her_first_shoes_the_new_category_why_starts_from_her_dresses(story_client):
+    from customers.services import recommendations_for, recommendations_refresh
+    from tests.factories import OrderFactory, OrderLineFactory
+
+    shoes = recommendations_for(story_client)[0].product
+    order = OrderFactory(customer=story_client, placed_at=timezone.now())
+    OrderLineFactory(order=order, product=shoes, size=data.STORY_CLIENT.shoe_size)
+    recommendations_refresh(customer_ids=[story_client.pk])
+
+    new_categories = [
+        rec for rec in recommendations_for(story_client) if rec.signals.get("new_category")
+    ]
+    assert new_categories
+    dresses = Product.objects.filter(category__slug="dresses").values("category_id")[:1]
+    for rec in new_categories:
+        assert rec.signals["loved_category"] == dresses[0]["category_id"]
+        assert rec.why.startswith("Bought dresses here"), rec.why
+
+
+def test_story_shoe_suggestion_is_in_her_size_at_her_store_and_moves_when_it_runs_out(
+    story_client,
+):
+    from clienteling.catalog.ingest import stock_ingest
+    from clienteling.catalog.models import Stock
+    from customers.services import recommendations_for, recommendations_refresh
+
+    size, store = data.STORY_CLIENT.shoe_size, story_client.home_store
+
+    def top_shoe() -> Product:
+        recommendations_refresh(customer_ids=[story_client.pk])
+        return next(
+            rec.product
+            for rec in recommendations_for(story_client)
+            if rec.product.category.slug == "shoes"
+        )
+
+    first = top_shoe()
+    on_shelf = Stock.objects.get(store=store, variant__product=first, variant__size=size)
+    assert on_shelf.quantity > 0
+
+    # The till sells the last pair in her size: the suggestion moves to another shoe.
+    stock_ingest([{"store": store.code, "sku": on_shelf.variant.sku, "quantity": 0}], source="t")
+
+    second = top_shoe()
+    assert second != first
+    assert Stock.objects.get(store=store, variant__product=second, variant__size=size).quantity > 0
+    assert first.pk not in [rec.product_id for rec in recommendations_for(story_client)]
+
+
+def test_a_managers_first_look_shows_a_real_month(seeded, db, client):
+    """Contacts, messages, attributed sales, fitting-room pages and an experiment."""
+    from appointments.models import Page
+    from customers.models import Contact, Message
+
+    assert Contact.objects.count() > 10
+    assert Message.objects.filter(status="delivered").count() > 5
+    assert Page.objects.filter(resolved_at__isnull=False).count() > 20
+    # One page waits now for the story associate (the pager is not empty).
+    assert Page.objects.filter(
+        resolved_at__isnull=True, target__user__username=data.STORY_ASSOCIATE
+    ).exists()
+    manager = StaffMember.objects.filter(
+        store__code=data.STORY_CLIENT.store_code, role=StaffMember.Role.MANAGER
+    ).first()
+    client.force_login(manager.user)
+    performance = client.get("/performance/").context["performance"]
+    assert performance.total.attributed_sales > 0
+    assert performance.total.pages_acknowledged > 0
+    assert performance.experiments and performance.experiments[0].a.messages > 0
+
+
+def test_reset_empties_the_many_to_many_tables_that_point_into_the_demo():
+    """SQLite checks foreign keys at commit: a forgotten M2M table failed `--reset` there."""
+    from django.apps import apps
+
+    from clienteling.demo.build import DEMO_APPS, _demo_models
+
+    chosen = set(_demo_models())
+    through = [
+        model
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.auto_created
+        and any(
+            field.is_relation and field.related_model._meta.app_label in DEMO_APPS
+            for field in model._meta.concrete_fields
+        )
+    ]
+    assert through, "the demo's apps have many-to-many tables"
+    assert set(through) <= chosen

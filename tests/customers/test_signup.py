@@ -46,9 +46,14 @@ def test_signup_creates_the_client_with_their_consents_and_tells_the_associate(
     assert (reason.kind, reason.customer) == ("signed_up", customer)
     thanks = client.get(response["Location"]).content.decode()
     assert "Thank you, Ines!" in thanks
+    # No stray banner repeating the first name: only the heading says it.
+    assert 'class="messages"' not in thanks and thanks.count("Ines") == 1
 
     client.force_login(associate.user)
-    assert "Signed up on their phone at SoHo just now" in client.get("/").content.decode()
+    assert (
+        "Ines signed up at SoHo just now: say hello and welcome Ines."
+        in client.get("/").content.decode()
+    )
 
 
 def test_signup_from_the_store_code_shows_on_every_associates_today_until_taken(
@@ -83,7 +88,7 @@ def test_an_existing_client_is_matched_not_duplicated_and_not_revealed(client, s
     )  # nothing else touched
     assert existing.has_consent("email") is False
     assert "Thank you, Someone!" in client.get(response["Location"]).content.decode()
-    assert Reason.objects.get().why.startswith("Already a client")
+    assert "already a client, signed up again" in Reason.objects.get().why
 
 
 def test_a_match_by_email_changes_no_consent_of_a_number_that_is_not_hers(client, store):

@@ -84,7 +84,7 @@ def test_card_shows_the_person(client, associate, claire):
         "in 5 days",
         "Silk wrap dress",
         "size 38",
-        "$890.00",
+        "$890",
         "Loves a fitting on Saturday mornings.",
         "1 interactions in 12 months",
     ]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from clienteling.catalog.models import Category, Product
+from clienteling.catalog.models import Category, Product, Stock
 
 from .neighbours import RecommendationModel
 from .tuning import POPULAR_SHORTLIST, WEIGHTS
@@ -106,6 +106,25 @@ class _Catalog:
         self.category_by_name = {name.lower(): pk for pk, name, _ in categories}
         self.brand_by_name = {item.brand.lower(): item.brand_id for item in self.items.values()}
         self._in_size: dict[tuple[int, str], tuple[frozenset[int], frozenset[int]]] = {}
+        # Products whose stock is counted per store and variant: product -> size -> the
+        # stores holding at least one (one query; a product never counted is absent and
+        # its `in_stock` flag alone decides).
+        self.stock: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+        for product, size, store, quantity in Stock.objects.values_list(
+            "variant__product_id", "variant__size", "store_id", "quantity"
+        ).iterator(chunk_size=5000):
+            held = self.stock[product][size.strip()]
+            if quantity > 0:
+                held.add(store)
+        self.stock = dict(self.stock)
+
+    def size_here(self, product: int, size: str, store: int | None) -> bool | None:
+        """Whether the store holds the product in this size: None when its stock is not
+        counted per store (then only the product's flag is known)."""
+        sizes = self.stock.get(product)
+        if sizes is None:
+            return None
+        return store in sizes.get(size, ()) or store in sizes.get("", ())
 
     def in_size(self, category: int, size: str) -> tuple[frozenset[int], frozenset[int]]:
         """Products of the category offered in this size, and sized ones that are not."""

@@ -108,7 +108,9 @@ def recommendations_evaluate(
     for start in range(0, len(evaluated_ids), chunk_size):
         ids = evaluated_ids[start : start + chunk_size]
         clients = list(
-            Customer.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "first_name")
+            Customer.objects.filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("pk", "first_name", "home_store_id")
         )
         facts = clients_facts(clients, catalog=catalog, evidence=evidence, now=now)
         held_out: dict[int, set[int]] = defaultdict(set)

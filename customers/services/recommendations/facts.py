@@ -35,6 +35,8 @@ class ClientFacts:
     liked_categories: set[int] = field(default_factory=set)
     avoided_categories: set[int] = field(default_factory=set)
     sizes: dict[int, str] = field(default_factory=dict)
+    # Where they shop: a sized piece is suggested when their size is on its shelves.
+    home_store_id: int | None = None
     # product -> (event kind, when): favourites and abandoned carts of the last months
     interest: dict[int, tuple[str, datetime.datetime]] = field(default_factory=dict)
 
@@ -74,6 +76,7 @@ def _purchases(lines: QuerySet) -> QuerySet:
     month = ExtractYear("order__placed_at") * 12 + ExtractMonth("order__placed_at")
     return (
         lines.exclude(order__status=Order.Status.CANCELLED)
+        .filter(product__isnull=False)  # a SKU not in the catalog yet: linked later
         .order_by()
         .values("order__customer_id", "product_id")
         .annotate(kept=Count("pk", filter=kept), first=Min(month, filter=kept))
@@ -113,10 +116,13 @@ def clients_facts(
     contiguous: bool = False,
     purchases: Iterable[tuple] | None = None,
 ) -> dict[int, ClientFacts]:
-    """Facts of a chunk of clients ((id, first name), sorted by id) in four queries, or
-    three when their `purchases` rows come from a stream."""
-    ids = [pk for pk, _ in clients]
-    facts = {pk: ClientFacts(id=pk, first_name=name) for pk, name in clients}
+    """Facts of a chunk of clients ((id, first name, home store id), sorted by id) in four
+    queries, or three when their `purchases` rows come from a stream."""
+    ids = [pk for pk, *_ in clients]
+    facts = {
+        pk: ClientFacts(id=pk, first_name=name, home_store_id=rest[0] if rest else None)
+        for pk, name, *rest in clients
+    }
     if not ids:
         return facts
     if purchases is None:

@@ -48,7 +48,8 @@ class RecommendationModel:
 
 def _kept(lines: QuerySet) -> QuerySet:
     """Lines of orders the client kept: the evidence of what people actually like."""
-    return lines.exclude(order__status__in=NOT_KEPT).order_by()
+    # A line whose SKU the catalog does not know yet has no product: no evidence yet.
+    return lines.exclude(order__status__in=NOT_KEPT).filter(product__isnull=False).order_by()
 
 
 def _pair_counts(distinct_pairs: QuerySet, *, same: bool) -> Iterator[tuple[int, int, int]]:

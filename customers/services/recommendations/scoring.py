@@ -43,8 +43,15 @@ def _blocked(client: ClientFacts, catalog: _Catalog) -> tuple[set[int], set[int]
     sized: set[int] = set()
     for category, size in client.sizes.items():
         offering, lacking = catalog.in_size(category, size)
-        sized |= offering
         blocked |= lacking
+        for product in offering:
+            here = catalog.size_here(product, size, client.home_store_id)
+            if here is False:
+                # Counted per store, and their size is not on their store's shelves: the
+                # associate could not hand it to them.
+                blocked.add(product)
+            else:
+                sized.add(product)
     return blocked, sized
 
 
@@ -96,9 +103,16 @@ def suggest(
         for category in catalog.by_category:
             if category in loves.per_category:
                 continue
+            # The bridge starts from what they love most (23 dresses, not the one pair
+            # of shoes just bought), among the categories whose buyers buy this one.
             loved = max(
                 loves.per_category,
-                key=lambda c: (model.pairing(c, category), loves.per_category[c], -c),
+                key=lambda c: (
+                    model.pairing(c, category) > 0,
+                    loves.per_category[c],
+                    model.pairing(c, category),
+                    -c,
+                ),
             )
             pairing = model.pairing(loved, category)
             if pairing > 0:
@@ -149,8 +163,17 @@ def suggest(
                 if len(new_categories) == min(NEW_CATEGORY_SLOTS, top_n):
                     break
     chosen = set(picked)
-    best = sorted(
-        picked + [entry for entry in scored[:top_n] if entry not in chosen][: top_n - len(picked)]
+    # A new category the client already reached for (a favourite, a cart, a category
+    # they said they like) leads the list: it is what the associate would not think of,
+    # where yet another piece of the usual category would win on score alone.
+    lead = [
+        entry
+        for entry in picked
+        if entry[1] in client.interest or items[entry[1]].category_id in client.liked_categories
+    ]
+    best = lead + sorted(
+        [entry for entry in picked if entry not in lead]
+        + [entry for entry in scored[:top_n] if entry not in chosen][: top_n - len(picked)]
     )
     suggestions = []
     for negative, product in best:

@@ -6,6 +6,8 @@ import datetime
 
 from django.utils import timezone
 
+from clienteling.core import formats
+
 from ...models import EngagementEvent
 from .catalog import _Catalog, _Item
 from .facts import ClientFacts, _Loves
@@ -34,7 +36,6 @@ def _why(
         bought = f"Bought {loved} here for {years} years" if years >= 2 else f"Bought {loved} here"
         share = f"{bridges[item.category_id][0]:.0%} of clients who buy {loved} also buy {new}"
         sentences.append(f"{bought}, never {new}: {bought_with or share}.")
-        sentences.append(f"Suggest double points on {loved} with a first buy in {new}.")
     elif bought_with:
         sentences.append(f"{bought_with[0].upper()}{bought_with[1:]}.")
     if "favourite" in parts:
@@ -44,24 +45,30 @@ def _why(
             if kind == EngagementEvent.Kind.FAVOURITE
             else "Left it in a cart"
         )
-        sentences.append(f"{did} on {timezone.localtime(when):%d %b}.")
+        sentences.append(f"{did} on {formats.day(timezone.localtime(when).date())}.")
     if "liked_brand" in parts:
         sentences.append(f"{item.brand}, a brand {client.first_name} loves.")
     elif "brand_loyalty" in parts:
         sentences.append(
-            f"{loves.per_brand[item.brand_id]} of their {loves.pieces} purchases are {item.brand}."
+            f"{loves.per_brand[item.brand_id]} of {client.first_name}'s {loves.pieces} purchases are {item.brand}."
         )
     if "size_in_stock" in parts:
-        sentences.append(f"In stock in their size {client.sizes[item.category_id]}.")
+        size = client.sizes[item.category_id]
+        if catalog.size_here(item.id, size, client.home_store_id):
+            sentences.append(f"In stock in {client.first_name}'s size {size} at the home store.")
+        else:
+            sentences.append(f"In stock in {client.first_name}'s size {size}.")
     if "liked_colour" in parts:
-        sentences.append(f"In {item.colour}, a colour they like.")
+        sentences.append(f"In {item.colour}, a colour {client.first_name} likes.")
     if "liked_category" in parts and "new_category" not in parts:
-        sentences.append(f"{catalog.category_names[item.category_id]}, which they said they like.")
+        sentences.append(
+            f"{catalog.category_names[item.category_id]}, which {client.first_name} asked for."
+        )
     if not sentences and "category_share" in parts:
         category = catalog.category_label(item.category_id)
         times = loves.per_category[item.category_id]
         sentences.append(
-            f"More {category}: {times} of their {loves.pieces} purchases are {category}."
+            f"More {category}: {times} of {client.first_name}'s {loves.pieces} purchases are {category}."
         )
     if not sentences:
         sentences.append(f"One of our most bought {catalog.category_label(item.category_id)}.")

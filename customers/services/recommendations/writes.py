@@ -44,7 +44,7 @@ def _pages(
         while page := list(
             Customer.objects.filter(pk__gt=last)
             .order_by("pk")
-            .values_list("pk", "first_name")[:chunk_size]
+            .values_list("pk", "first_name", "home_store_id")[:chunk_size]
         ):
             yield page, True
             last = page[-1][0]
@@ -54,7 +54,9 @@ def _pages(
         chunk = ids[start : start + chunk_size]
         yield (
             list(
-                Customer.objects.filter(pk__in=chunk).order_by("pk").values_list("pk", "first_name")
+                Customer.objects.filter(pk__in=chunk)
+                .order_by("pk")
+                .values_list("pk", "first_name", "home_store_id")
             ),
             False,
         )
@@ -103,7 +105,7 @@ def _write(
     counts as a change. Delete then insert in one transaction, not an upsert: ranks move
     together, and (customer, rank) is unique, so rows updated one by one would collide.
     """
-    ids = [pk for pk, _ in clients]
+    ids = [pk for pk, *_ in clients]
     if not ids:
         return 0, 0, 0
     current: dict[int, list[tuple]] = defaultdict(list)
