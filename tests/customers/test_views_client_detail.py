@@ -381,3 +381,52 @@ def test_a_message_she_answered_on_its_channel_says_answered(client, associate, 
     # The email went at the same time, but she answered by text: it is only sent.
     assert '<span class="badge delivery-sent">Sent</span>' in row
     assert "Claire wrote" in row and "Yes please, Saturday!" in row
+
+
+def test_the_contact_log_reads_two_queries_whatever_it_holds(
+    associate, claire, django_assert_num_queries
+):
+    """Contacts with their message, staff and reason, and messages with no contact, in
+    every state the card words: nothing deferred is read back one row at a time."""
+    from customers.models import Message
+    from customers.selectors import contact_log_for_card
+    from tests.factories import ContactFactory, MessageFactory, ReasonFactory
+
+    now = timezone.now()
+    reason = ReasonFactory(customer=claire)
+    for status in (Message.Status.SENT, Message.Status.FAILED, Message.Status.SUPPRESSED):
+        message = MessageFactory(
+            customer=claire,
+            status=status,
+            sent_at=now,
+            last_error="Unreachable" if status == Message.Status.FAILED else "",
+            suppressed_reason="No consent" if status == Message.Status.SUPPRESSED else "",
+            reason=reason,
+        )
+        ContactFactory(
+            customer=claire,
+            staff=associate.user,
+            channel="sms",
+            message=message,
+            reason=reason,
+        )
+    MessageFactory(
+        customer=claire,
+        status=Message.Status.QUEUED,
+        attempts=1,
+        last_error="Timed out",
+        scheduled_for=now + datetime.timedelta(days=1),
+        reason=reason,
+    )
+    MessageFactory(customer=claire, status=Message.Status.DELIVERED, sent_at=now)
+    claire = type(claire).objects.select_related("home_store").get(pk=claire.pk)
+
+    with django_assert_num_queries(2):
+        entries = contact_log_for_card(claire)
+        kinds = sorted(entry.status.state for entry in entries if entry.status)
+        people = {entry.who for entry in entries}
+        reasons = {entry.reason.get_kind_display() for entry in entries if entry.reason}
+
+    assert kinds == ["delivered", "failed", "not-sent", "sent", "waiting"]
+    assert "Automatic" in people and len(people) == 2
+    assert reasons == {reason.get_kind_display()}
