@@ -22,6 +22,7 @@ from .clients import (
     Preference,
     Size,
 )
+from .offers import DEFAULT_HOLDOUT_PERCENT, Exposure, Offer
 from .orders import EngagementEvent, Order, OrderLine, OrderQuerySet
 from .outreach import (
     AutomationRule,
@@ -46,6 +47,7 @@ from .relationship import (
 
 __all__ = [
     "CUSTOMER_ID_SOURCES",
+    "DEFAULT_HOLDOUT_PERCENT",
     "ENGAGEMENT_SOURCES",
     "TIER_THRESHOLDS",
     "AuditEvent",
@@ -58,6 +60,7 @@ __all__ = [
     "Customer",
     "CustomerQuerySet",
     "EngagementEvent",
+    "Exposure",
     "InboundMessage",
     "Message",
     "MessageQuerySet",
@@ -65,6 +68,7 @@ __all__ = [
     "MessageTemplateVariant",
     "Note",
     "NoteQuerySet",
+    "Offer",
     "Order",
     "OrderLine",
     "OrderQuerySet",
