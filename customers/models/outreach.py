@@ -137,6 +137,22 @@ class AutomationRule(models.Model):
         ),
     )
 
+    # Its holdout: a fixed share of the clients it would reach get nothing (deterministic
+    # per client, `services.holdout`), so the performance page can say what it adds.
+    holdout_percent = models.PositiveSmallIntegerField(
+        default=10,
+        help_text="The share of clients it would reach who get nothing, to measure what it adds.",
+    )
+    pause_after_days = models.PositiveSmallIntegerField(
+        default=30,
+        help_text=(
+            "Paused by itself when its effect stays below zero (the whole 95% interval) "
+            "for this many days."
+        ),
+    )
+    paused_at = models.DateTimeField(null=True, blank=True, editable=False)
+    pause_reason = models.CharField(max_length=300, blank=True, editable=False)
+
     class Meta:
         ordering = ["reason_kind"]
 

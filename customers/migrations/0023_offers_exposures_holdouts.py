@@ -11,6 +11,32 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="automationrule",
+            name="holdout_percent",
+            field=models.PositiveSmallIntegerField(
+                default=10,
+                help_text="The share of clients it would reach who get nothing, to measure what it adds.",
+            ),
+        ),
+        migrations.AddField(
+            model_name="automationrule",
+            name="pause_after_days",
+            field=models.PositiveSmallIntegerField(
+                default=30,
+                help_text="Paused by itself when its effect stays below zero (the whole 95% interval) for this many days.",
+            ),
+        ),
+        migrations.AddField(
+            model_name="automationrule",
+            name="pause_reason",
+            field=models.CharField(blank=True, editable=False, max_length=300),
+        ),
+        migrations.AddField(
+            model_name="automationrule",
+            name="paused_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True),
+        ),
         migrations.CreateModel(
             name="Offer",
             fields=[
