@@ -150,6 +150,9 @@ class AutomationRule(models.Model):
             "for this many days."
         ),
     )
+    # Since when the whole 95% interval of its effect has been below zero (the nightly
+    # verdict sets and clears it); paused once that lasts `pause_after_days`.
+    below_zero_since = models.DateField(null=True, blank=True, editable=False)
     paused_at = models.DateTimeField(null=True, blank=True, editable=False)
     pause_reason = models.CharField(max_length=300, blank=True, editable=False)
 
