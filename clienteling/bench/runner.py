@@ -32,6 +32,8 @@ class Options:
     reminders: int = 20_000
     only: list[str] | None = None
     database_url: str = ""
+    # Optional: a read replica of it; the reports (the performance page) read from it.
+    replica_url: str = ""
     # "auto": reuse a data set of the same size and loader; "reuse"; "rebuild".
     dataset_mode: str = "auto"
     json_path: Path | None = None
@@ -50,7 +52,11 @@ class Runner:
         self.run_id = datetime.datetime.now(datetime.UTC).strftime("%y%m%d%H%M%S")
         self.runtime_dir = options.output_dir / "runtime"
         self.work_dir = Path(tempfile.mkdtemp(prefix="clienteling-bench-"))
-        self.env = bench_environment(database_url=options.database_url, var_dir=self.runtime_dir)
+        self.env = bench_environment(
+            database_url=options.database_url,
+            replica_url=options.replica_url,
+            var_dir=self.runtime_dir,
+        )
 
     def say(self, message: str) -> None:
         self._say(f"[{time.perf_counter() - self.started:6.1f} s] {message}")
@@ -168,6 +174,9 @@ class Runner:
                 "gunicorn_workers": options.workers,
                 "load_tool": load_tool,
                 "database": dataset.database_name(options.database_url),
+                "replica": dataset.database_name(options.replica_url)
+                if options.replica_url
+                else "",
                 "load_average_at_start": load_average,
             },
             http=[outcomes[scenario.name] for scenario in http_scenarios],

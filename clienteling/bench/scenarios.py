@@ -529,6 +529,15 @@ HTTP_SCENARIOS: list[HttpScenario] = [
         ),
     ),
     HttpScenario(
+        name="performance",
+        title="performance page, 30 days (report)",
+        kind=Kind.PAGE,
+        # A report: it reads from the replica when `--replica-url` names one.
+        request=lambda context: RequestSpec(
+            "GET", "/performance/", headers=context.session_headers("admin")
+        ),
+    ),
+    HttpScenario(
         name="pos-lookup",
         title="POS look-up by phone (API)",
         kind=Kind.API,

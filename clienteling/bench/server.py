@@ -23,12 +23,17 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/clienteling_bench"
 BENCH_SECRET_KEY = "bench-only-secret-key-never-used-outside-loopback-0123456789"  # noqa: S105
 
 
-def bench_environment(*, database_url: str, var_dir: Path) -> dict[str, str]:
+def bench_environment(*, database_url: str, var_dir: Path, replica_url: str = "") -> dict[str, str]:
     """The environment of every process the benchmark starts: production settings
     (DEBUG off, WhiteNoise's manifest storage, persistent connections), plain HTTP on
     loopback, and nothing that leaves the machine (email kept in memory, SMS in a file).
-    Values from the caller's environment or .env for these names are overridden."""
+    Values from the caller's environment or .env for these names are overridden.
+    With `replica_url`, the reports (the performance page) read from that replica
+    through the router, as a fleet's would (README, "Deployment")."""
     env = dict(os.environ)
+    env.pop("DATABASE_REPLICA_URL", None)
+    if replica_url:
+        env["DATABASE_REPLICA_URL"] = replica_url
     env.update(
         DJANGO_SETTINGS_MODULE="clienteling.settings",
         DEBUG="false",

@@ -23,6 +23,7 @@ from clienteling.bench.payloads import (
 )
 from clienteling.bench.report import BatchOutcome, HttpOutcome, Report
 from clienteling.bench.runner import answer_problem
+from clienteling.bench.server import bench_environment
 from clienteling.bench.scenarios import (
     Budget,
     Context,
@@ -263,6 +264,19 @@ def test_data_set_is_reused_only_with_the_same_size_and_loader():
     assert not dataset.decide(marker, mode="rebuild", customers=100_000, fingerprint="abc")[0]
     with pytest.raises(dataset.DatasetError):
         dataset.decide(None, mode="reuse", customers=5, fingerprint="abc")
+
+
+def test_reports_read_from_a_replica_only_when_one_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_REPLICA_URL", "postgres://elsewhere/not-the-bench")
+    primary = "postgres://postgres@127.0.0.1:5432/clienteling_bench"
+    replica = "postgres://postgres@127.0.0.1:5433/clienteling_bench"
+
+    # An inherited replica never leaks into a run that did not ask for one.
+    assert "DATABASE_REPLICA_URL" not in bench_environment(database_url=primary, var_dir=tmp_path)
+    env = bench_environment(database_url=primary, var_dir=tmp_path, replica_url=replica)
+    assert env["DATABASE_URL"] == primary
+    assert env["DATABASE_REPLICA_URL"] == replica
+    assert "performance" in scenarios.all_names()
 
 
 def test_only_a_bench_database_is_ever_dropped():

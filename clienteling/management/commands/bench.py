@@ -80,6 +80,12 @@ class Command(BaseCommand):
             help=f"The benchmark's own database (default {DEFAULT_DATABASE_URL}); its name "
             "must contain “bench”, since a rebuild drops it.",
         )
+        parser.add_argument(
+            "--replica-url",
+            default=os.environ.get("BENCH_REPLICA_URL", ""),
+            help="A read replica of the benchmark's database: the reports (the performance "
+            "page) read from it through the router, as in a fleet. Default: none.",
+        )
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             "--reuse",
@@ -118,6 +124,7 @@ class Command(BaseCommand):
             reminders=options["reminders"],
             only=only,
             database_url=options["database_url"],
+            replica_url=options["replica_url"],
             dataset_mode=options["dataset_mode"],
         )
         json_path = options["json_path"] or default_json_path(bench_options.output_dir)
