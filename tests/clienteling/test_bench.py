@@ -23,7 +23,6 @@ from clienteling.bench.payloads import (
 )
 from clienteling.bench.report import BatchOutcome, HttpOutcome, Report
 from clienteling.bench.runner import answer_problem
-from clienteling.bench.server import bench_environment
 from clienteling.bench.scenarios import (
     Budget,
     Context,
@@ -32,6 +31,7 @@ from clienteling.bench.scenarios import (
     batch_scenario,
     http_scenario,
 )
+from clienteling.bench.server import bench_environment
 from clienteling.bench.stats import LoadResult, parse_wrk_output, ratio
 from clienteling.integrations.models import IntegrationToken, key_digest
 from customers.models import Customer, Order, OrderLine
