@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/handover/thanks/", views_handover.handover_thanks, name="handover-thanks"),
     path("<int:pk>/handover/exit/", views_handover.handover_exit, name="handover-exit"),
     path("<int:pk>/claim/", views_reasons.client_claim, name="claim"),
+    path("reasons/<int:pk>/", views_reasons.reason_actions, name="reason-actions"),
     path("reasons/<int:pk>/snooze/", views_reasons.reason_snooze, name="reason-snooze"),
     path("reasons/<int:pk>/dismiss/", views_reasons.reason_dismiss, name="reason-dismiss"),
     path("<int:pk>/notes/", views.note_create, name="note-create"),

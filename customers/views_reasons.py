@@ -16,7 +16,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
 from clienteling.core import formats
@@ -48,7 +48,7 @@ def _get_reason_for_staff(request: HtmxHttpRequest, pk: int) -> Reason:
 
 def _next_url(request: HtmxHttpRequest, fallback: str) -> str:
     """Where the plain form goes back to: the page it came from, on this site only."""
-    wanted = request.POST.get("next", "")
+    wanted = (request.POST if request.method == "POST" else request.GET).get("next", "")
     if wanted and url_has_allowed_host_and_scheme(
         wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -85,6 +85,28 @@ def _done(request: HtmxHttpRequest, reason: Reason, said: str) -> HttpResponse:
         return _row_gone(request, said)
     messages.success(request, said)
     return redirect(_next_url(request, reverse("customers:detail", args=[reason.customer_id])))
+
+
+@require_GET
+@login_required
+def reason_actions(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A reason's menu (snooze, dismiss, and claim in the store queue), asked for when it
+    opens: with htmx the panel alone (Today's rows do not render three forms each); without,
+    a page holding the same choices as plain forms that go back to `next`."""
+    reason = _get_reason_for_staff(request, pk)
+    associate = reason.customer.assigned_associate
+    context = {
+        "reason": reason,
+        "customer": reason.customer,
+        "next": _next_url(request, reverse("customers:detail", args=[reason.customer_id])),
+        # Only for a client nobody (active) looks after: the store queue's rows ask for it.
+        "claim": request.GET.get("claim") == "1"
+        and (associate is None or not associate.user.is_active),
+        "menu_open": True,
+    }
+    if request.htmx:
+        return render(request, "customers/_reason_menu_panel.html", context)
+    return render(request, "customers/reason_actions.html", context)
 
 
 @require_POST

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from tests.browser.conftest import ROOT, axe_violations, login, small_touch_targets
 from tests.factories import (
@@ -282,6 +283,13 @@ REASON_ROWS = """() => [...document.querySelectorAll('#reasons li.reason')].map(
 def test_todays_reasons_read_in_lines_in_short_rows(browser, live_server, floor, size):
     context, page = _open(browser, live_server, size, "alice")
     try:
+        # The first screen: each group's first rows (issue 20), the rest one tap away; the
+        # heading counts them all, and still does once they are shown.
+        assert len(page.evaluate(REASON_ROWS)) == 5 + 6
+        more = page.get_by_role("link", name="Show 19 more clients to reach out to")
+        more.click()
+        expect(page.locator("#reasons li.reason")).to_have_count(30)
+        expect(more).to_have_count(0)
         rows = page.evaluate(REASON_ROWS)
         assert len(rows) == 30
         assert all(row["whyWidth"] >= 200 for row in rows), rows

@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from customers.models import Reason
 from tests.factories import (
     AppointmentFactory,
     CustomerFactory,
@@ -173,7 +174,11 @@ def test_today_lists_my_clients_open_reasons_by_score_with_the_why(
     # One reason per client a week: Claire's birthday waits behind her parcel.
     for absent in ("Birthday on Friday.", "Done already.", "Not due yet.", "Someone else's."):
         assert absent not in body
-    assert "value 30, urgency 20, likelihood 10" in body
+    # "Why first?" is in the row's menu, which loads when it opens.
+    shipped = Reason.objects.get(why="Her boots shipped today.")
+    assert f'hx-get="/clients/reasons/{shipped.pk}/?next=/"' in body
+    menu = client.get(f"/clients/reasons/{shipped.pk}/?next=/", HTTP_HX_REQUEST="true")
+    assert "value 30, urgency 20, likelihood 10" in menu.content.decode()
 
 
 def test_today_holds_back_clients_already_contacted_this_week(client, associate, store, settings):
@@ -264,8 +269,15 @@ def test_reasons_of_clients_nobody_looks_after_reach_the_store_queue(
         )
         assert body.index("Nina left a tote.") < body.index("Leo saved a coat.")
         assert "Zoe saved boots." not in body
-        assert f'action="/clients/{nina.pk}/claim/"' in body
-        assert body.count("becomes my client") == 2  # Nina and Leo, not Claire
+        # The queue's rows (Nina's and Leo's, not Claire's) offer to claim in their menu,
+        # which loads when it opens.
+        assert body.count("&amp;claim=1") == 4  # hx-get and href of two rows
+        for reason in Reason.objects.filter(customer__in=[nina, leo]):
+            menu = client.get(
+                f"/clients/reasons/{reason.pk}/?next=/&claim=1", HTTP_HX_REQUEST="true"
+            ).content.decode()
+            assert f'action="/clients/{reason.customer_id}/claim/"' in menu
+            assert "becomes my client" in menu
 
     client.force_login(other_store_associate.user)
     body = client.get("/").content.decode()
@@ -290,3 +302,69 @@ def test_today_suggests_the_product_a_replenishment_reason_is_about(client, asso
     assert "Suggest: Rose serum" in card
     draft = client.get(f"/clients/{claire.pk}/contact/?reason={reason.pk}").content.decode()
     assert "running low on Rose serum" in draft
+
+
+def test_today_shows_a_screen_of_each_group_and_the_rest_on_demand(
+    client, associate, store, django_assert_num_queries
+):
+    from clienteling.views import TODAY_FIRST_ROWS
+    from tests.factories import ReasonFactory
+
+    for n in range(TODAY_FIRST_ROWS + 3):
+        ReasonFactory(
+            customer=CustomerFactory(home_store=store, assigned_associate=associate),
+            kind="thank_you",
+            why=f"Reason number {n:02}.",
+            score=90 - n,
+        )
+    client.force_login(associate.user)
+
+    body = client.get("/").content.decode()
+    # The heading counts the whole group; the first screen shows its first rows.
+    assert (
+        'id="reasons-heading">Reach out</h2> <span class="count" data-count-rows>9</span>' in body
+    )
+    assert body.count('class="list-row reason"') == TODAY_FIRST_ROWS
+    assert "Reason number 05." in body and "Reason number 06." not in body
+    assert 'data-hidden-rows="3"' in body and "Show 3 more" in body
+    assert 'hx-get="?more=outreach"' in body and 'href="?more=outreach#reasons-heading"' in body
+
+    # With htmx: the other rows alone, in order, for the same queries as the rows need
+    # (user, staff+store, the reasons' slice and rows, the queue's slice, the suggestions).
+    with django_assert_num_queries(6):
+        response = client.get("/?more=outreach", HTTP_HX_REQUEST="true")
+    rows = response.content.decode()
+    assert "<html" not in rows and "Show" not in rows
+    assert rows.count('class="list-row reason"') == 3
+    assert rows.index("Reason number 06.") < rows.index("Reason number 08.")
+    assert "Reach out<" in rows
+    assert response["Vary"].count("HX-Request") == 1
+
+    # Without JS, the link shows Today with that group whole.
+    body = client.get("/?more=outreach").content.decode()
+    assert "<html" in body and body.count('class="list-row reason"') == 9
+    assert "data-hidden-rows" not in body
+
+
+def test_today_rows_lead_with_the_product_they_name_else_the_clients_initials(
+    client, associate, store
+):
+    from tests.factories import ProductFactory, ReasonFactory
+
+    serum = ProductFactory(name="Rose serum", thumbnail="products/thumbs/rose-serum.jpg")
+    claire = CustomerFactory(
+        first_name="Claire", last_name="Dubois", home_store=store, assigned_associate=associate
+    )
+    maya = CustomerFactory(
+        first_name="Maya", last_name="Laurent", home_store=store, assigned_associate=associate
+    )
+    ReasonFactory(customer=claire, kind="replenishment", product=serum, why="Serum runs out.")
+    ReasonFactory(customer=maya, kind="birthday", why="Maya's birthday.")
+    client.force_login(associate.user)
+
+    body = client.get("/").content.decode()
+    claire_row = body[body.index("Claire Dubois") - 600 : body.index("Serum runs out.")]
+    assert 'class="row-thumb" src="/media/products/thumbs/rose-serum.jpg" alt=""' in claire_row
+    maya_row = body[body.index("Maya Laurent") - 400 : body.index("Maya&#x27;s birthday.")]
+    assert '<span class="avatar" aria-hidden="true">ML</span>' in maya_row
+    assert "row-thumb" not in maya_row

@@ -35,6 +35,62 @@ def _tomorrow() -> datetime.date:
     return timezone.localdate() + datetime.timedelta(days=1)
 
 
+# --- The menu, asked for when it opens ---------------------------------------------------------
+
+
+def test_the_menu_with_htmx_is_the_panel_of_choices(client, associate, reason):
+    client.force_login(associate.user)
+    response = client.get(f"/clients/reasons/{reason.pk}/?next=/", HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body and "<details" not in body
+    assert f'hx-post="/clients/reasons/{reason.pk}/snooze/"' in body
+    assert f'hx-post="/clients/reasons/{reason.pk}/dismiss/"' in body
+    assert 'name="next" value="/"' in body
+    assert "Claire asked not to" in body
+    assert "becomes my client" not in body  # Claire has her associate
+
+
+def test_the_menu_without_htmx_is_a_page_of_plain_forms(client, associate, reason):
+    client.force_login(associate.user)
+    response = client.get(f"/clients/reasons/{reason.pk}/?next=https://evil.test/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in body and f'id="reason-menu-{reason.pk}" open' in body
+    assert f'action="/clients/reasons/{reason.pk}/snooze/"' in body
+    assert "hx-post" not in body
+    # Never off-site: back to the card by default.
+    assert f'name="next" value="/clients/{reason.customer_id}/"' in body
+
+
+def test_the_menu_offers_to_claim_only_a_client_nobody_looks_after(
+    client, associate, store, reason
+):
+    nina = CustomerFactory(first_name="Nina", home_store=store, assigned_associate=None)
+    cart = ReasonFactory(customer=nina, kind="cart_abandoned")
+    client.force_login(associate.user)
+    url = "/clients/reasons/{}/?next=/&claim=1"
+    body = client.get(url.format(cart.pk), HTTP_HX_REQUEST="true").content.decode()
+    assert f'action="/clients/{nina.pk}/claim/"' in body and "Nina becomes my client" in body
+    body = client.get(url.format(reason.pk), HTTP_HX_REQUEST="true").content.decode()
+    assert "becomes my client" not in body
+
+
+def test_the_menu_refuses_post_and_anonymous_people(client, associate, reason):
+    assert client.get(f"/clients/reasons/{reason.pk}/")["Location"].startswith("/login/")
+    client.force_login(associate.user)
+    assert client.post(f"/clients/reasons/{reason.pk}/").status_code == 405
+    reason.refresh_from_db()
+    assert reason.state == "open"
+
+
+def test_the_menu_of_another_stores_reason_is_a_recorded_404(client, associate, theirs):
+    client.force_login(associate.user)
+    assert client.get(f"/clients/reasons/{theirs.pk}/", HTTP_HX_REQUEST="true").status_code == 404
+    refusal = RefusedAccess.objects.get()
+    assert (refusal.target, refusal.target_ref) == ("reason", str(theirs.pk))
+
+
 # --- Snooze ----------------------------------------------------------------------------------
 
 
