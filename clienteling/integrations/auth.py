@@ -9,8 +9,12 @@ minute, with a conditional UPDATE, so a busy integration costs no write per requ
 from __future__ import annotations
 
 import datetime
+import uuid
+from typing import Any
 
 from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions, throttling
@@ -93,7 +97,30 @@ class IntegrationKeyRateThrottle(throttling.SimpleRateThrottle):
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
         self.scope = setting.lower()
-        return super().allow_request(request, view)
+        self.oldest = None
+        client = _redis_client()
+        if client is None:
+            return super().allow_request(request, view)  # DRF's: read, then write
+        # Redis: the window is a sorted set of the accepted requests' times, trimmed,
+        # counted and added to by one atomic script (one round trip instead of a read
+        # and a write, which two processes could interleave and overshoot).
+        self.key = self.get_cache_key(request, view)
+        self.now = self.timer()
+        allowed, oldest = _window_script(client)(
+            keys=[caches[DEFAULT_CACHE_ALIAS].make_and_validate_key(f"{self.key}:window")],
+            args=[repr(self.now), self.duration, self.num_requests, uuid.uuid4().hex],
+            client=client,
+        )
+        if allowed:
+            return True
+        self.oldest = float(oldest)
+        return self.throttle_failure()
+
+    def wait(self) -> float | None:
+        if self.oldest is None:
+            return super().wait()
+        # As DRF's: until the oldest request in the window leaves it.
+        return max(self.duration - (self.now - self.oldest), 0.0)
 
     def get_cache_key(self, request, view) -> str | None:
         token = request.auth
@@ -102,3 +129,33 @@ class IntegrationKeyRateThrottle(throttling.SimpleRateThrottle):
         if request.user and request.user.is_authenticated:
             return self.cache_format % {"scope": self.scope, "ident": f"user-{request.user.pk}"}
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+# KEYS[1]: the window; ARGV: now, duration (s), limit, a unique member. Drops what left
+# the window (as DRF's history does), refuses at the limit answering the oldest time,
+# else records this request.
+WINDOW_SCRIPT = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return {0, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]}
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])))
+return {1, ''}
+"""
+_scripts: dict[int, Any] = {}
+
+
+def _redis_client():
+    """The default cache's Redis client, or None when the cache is not Redis."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend._cache.get_client(write=True)
+
+
+def _window_script(client):
+    script = _scripts.get(id(client.connection_pool))
+    if script is None:
+        script = _scripts[id(client.connection_pool)] = client.register_script(WINDOW_SCRIPT)
+    return script

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from rest_framework.exceptions import ValidationError
 
 from clienteling.integrations.history import services
 from clienteling.integrations.history.models import ImportRun, RefusedRow
@@ -320,3 +321,54 @@ def test_an_exports_line_is_checked_as_the_api_checks_one(row):
         assert line == {**api.validated_data}
     else:
         assert set(errors) == set(api.errors)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        {},
+        {"channel": "online"},
+        {"channel": "online", "store": "nyc-soho"},
+        {"channel": "fax"},
+        {"order_id": "S" * 65},
+        {"order_id": "S\x00"},
+        {"customer_id": ""},
+        {"customer_id": "C" * 65},
+        {"store": "not a slug!"},
+        {"store": "s" * 33},
+        {"associate": "A" * 33},
+        {"associate": "E-7"},
+        {"placed_at": "yesterday"},
+        {"placed_at": ""},
+        {"placed_at": "2021-01-01"},
+        {"placed_at": "2020-05-01 15:00"},
+        {"placed_at": "2020-05-01T15:00:00+02:00"},
+        {"currency": "usd"},
+        {"currency": "EUR"},
+        {"status": "lost"},
+        {"status": "returned"},
+        {"total": "-5"},
+        {"total": "1.230"},
+        {"total": "12345678901"},
+        {"total": "1e2"},
+        {"total": "٣"},
+        {"subtotal": "10", "discount": "2.5", "tax": "0.50", "total": "8.50"},
+        {"tax": "ten", "currency": "EU"},
+    ],
+)
+def test_an_exports_order_is_checked_as_the_api_checks_one(head, store):
+    row = {
+        "order_id": "S-1",
+        "customer_id": "C-1",
+        "placed_at": "2020-05-01T15:00:00Z",
+        "sku": "A",
+        "unit_price": "10",
+        **head,
+    }
+    item = services._order_item([(2, row)], store)
+    try:
+        expected = services._OrderHead().run_validation(item), None
+    except ValidationError as error:
+        expected = None, error.detail
+
+    assert services._OrderHeadCheck()(item) == expected
