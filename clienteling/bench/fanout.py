@@ -2,9 +2,10 @@
 
 Runs in the benchmark's batch child (Django set up on the bench database). It writes
 the messages (one per client, the channel each client agreed to), starts one Celery
-worker with 2 processes on the bench broker, hands every message to it as the outbox
-does (one delivery task per message), waits until none is left queued or sending, and
-reads the workers' peak memory from /proc. The send-time policy runs for every message
+worker with 2 processes on the bench broker, hands the messages to it as the sweep does
+(one delivery task per batch of `DELIVERY_BATCH` messages: claimed, checked against the
+policy and recorded together) once it answers, waits until none is left queued or
+sending, and reads the workers' peak memory from /proc. The send-time policy runs for every message
 as in production; texts go to the file SMS transport and emails to Django's file email
 backend, in a folder of this run. The messages are deleted afterwards: the data set
 stays as it was.
@@ -51,6 +52,27 @@ def _peak_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_backends() -> list[int]:
+    """The server processes of this database's connections (the workers' among them)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _emails_written(folder: Path) -> int:
@@ -105,7 +127,8 @@ def _write_messages(prefix: str, count: int) -> dict[str, int]:
 def reminder_fanout(count: int) -> dict[str, Any]:
     from clienteling.celery import app
     from customers.models import Message
-    from customers.tasks import message_deliver
+    from customers.services.outreach import DELIVERY_BATCH
+    from customers.tasks import messages_deliver
 
     run = f"bench-fanout-{int(time.time())}"
     prefix = f"{run}:"
@@ -150,11 +173,22 @@ def reminder_fanout(count: int) -> dict[str, Any]:
     )
     peaks: dict[int, float] = {}
     try:
+        # The clock starts once the worker answers (its start, Django's set-up, takes a
+        # few seconds that are not delivery).
+        booted = time.perf_counter()
+        while not app.control.ping(timeout=0.5):
+            if worker.poll() is not None or time.perf_counter() - booted > 120:
+                raise RuntimeError("the fan-out's worker did not start")
+        boot_seconds = time.perf_counter() - booted
         started = time.perf_counter()
-        # What the outbox does on commit: one delivery task per message.
+        # What the sweep does with due messages: one delivery task per batch. (Only this
+        # run's messages: the sweep itself would also deliver the data set's own.)
+        batches = [
+            ids[start : start + DELIVERY_BATCH] for start in range(0, len(ids), DELIVERY_BATCH)
+        ]
         with app.producer_or_acquire() as producer:
-            for message_id in ids:
-                message_deliver.apply_async((message_id,), producer=producer)
+            for batch in batches:
+                messages_deliver.apply_async((batch,), producer=producer)
         enqueued = time.perf_counter() - started
         deadline = time.monotonic() + TIMEOUT_SECONDS
         # A message the policy deferred (the client's quiet hours) waits in the database
@@ -162,15 +196,25 @@ def reminder_fanout(count: int) -> dict[str, Any]:
         pending = ours.filter(status=Message.Status.SENDING) | ours.filter(
             status=Message.Status.QUEUED, scheduled_for__lte=timezone.now()
         )
+        postgres_cpu: dict[int, float] = {}
         while pending.exists():
             for pid in [worker.pid, *_children(worker.pid)]:
                 peaks[pid] = max(peaks.get(pid, 0.0), _peak_mb(pid))
+            for pid in _postgres_backends():  # sampled: a backend ends with its connection
+                postgres_cpu[pid] = max(postgres_cpu.get(pid, 0.0), _cpu_seconds(pid))
             if time.monotonic() > deadline:
                 raise RuntimeError("the fan-out did not finish in time")
             time.sleep(0.5)
         seconds = time.perf_counter() - started
         for pid in [worker.pid, *_children(worker.pid)]:
             peaks[pid] = max(peaks.get(pid, 0.0), _peak_mb(pid))
+        # CPU time the delivery used (the worker processes, including their start, and
+        # PostgreSQL's processes serving them, sampled every half second): on a busy
+        # machine the rate falls with the share of the cores it gets, CPU time per message
+        # much less.
+        worker_cpu = sum(_cpu_seconds(pid) for pid in [worker.pid, *_children(worker.pid)])
+        for pid in _postgres_backends():
+            postgres_cpu[pid] = max(postgres_cpu.get(pid, 0.0), _cpu_seconds(pid))
         outcome = {
             status: ours.filter(status=status).count()
             for status in (Message.Status.SENT, Message.Status.SUPPRESSED, Message.Status.FAILED)
@@ -199,6 +243,16 @@ def reminder_fanout(count: int) -> dict[str, Any]:
             **written,
             **delivered_files,
             "enqueue_seconds": round(enqueued, 1),
+            "worker_start_seconds": round(boot_seconds, 1),
+            "cpu_seconds": {
+                "workers": round(worker_cpu, 1),
+                "postgres": round(sum(postgres_cpu.values()), 1),
+            },
+            "cpu_ms_per_message": round(
+                (worker_cpu + sum(postgres_cpu.values())) * 1000 / max(len(ids), 1), 2
+            ),
+            "batch": DELIVERY_BATCH,
+            "tasks": len(batches),
             "worker_processes_peak_mb": {str(pid): round(mb, 1) for pid, mb in peaks.items()},
             "broker": settings.CELERY_BROKER_URL.split("@")[-1],
         },

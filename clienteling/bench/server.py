@@ -15,8 +15,10 @@ from django.conf import settings
 
 BASE_DIR: Path = settings.BASE_DIR
 # Redis databases 14 (broker) and 12 (cache: rate-limit counters) belong to the benchmark
-# (tests use 15 and 13); child.prepare empties both at the start of each run.
-BENCH_BROKER_URL = "redis://127.0.0.1:6379/14"
+# (tests use 15 and 13); child.prepare empties both at the start of each run. Two
+# benchmarks at once on one machine: give one its own broker (BENCH_BROKER_URL), or the
+# other's start empties the queue its reminder fan-out is draining.
+BENCH_BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
 BENCH_CACHE_URL = "redis://127.0.0.1:6379/12"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/clienteling_bench"
 # Never a real secret: the benchmark's processes sign nothing that leaves the machine.

@@ -19,7 +19,7 @@ from anymail.exceptions import (
     AnymailRecipientsRefused,
 )
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
 from .base import (
@@ -82,10 +82,51 @@ def html_body(message: OutgoingMessage) -> str:
     )
 
 
+# Django's backends that write where they run (a file, memory, the console): a batch is
+# handed over in one go, with no provider to answer for each message.
+LOCAL_BACKENDS = frozenset(
+    f"django.core.mail.backends.{name}.EmailBackend"
+    for name in ("filebased", "locmem", "console", "dummy")
+)
+
+
 class EmailTransport:
     """Sends through Django's configured email backend (EMAIL_URL, or an ESP by anymail)."""
 
     def send(self, message: OutgoingMessage) -> SendResult:
+        email = self._email(message)
+        try:
+            email.send(fail_silently=False)
+        except (AnymailRecipientsRefused, AnymailInvalidAddress) as error:
+            # The ESP refused the address (invalid, suppressed after a bounce or complaint).
+            raise PermanentTransportError(str(error)) from error
+        except AnymailAPIError as error:
+            # Network errors and the ESP's 5xx: the same message may go later.
+            raise TransientTransportError(str(error)) from error
+        except smtplib.SMTPRecipientsRefused as error:
+            raise PermanentTransportError(str(error)) from error
+        except (TimeoutError, smtplib.SMTPException, ConnectionError) as error:
+            raise TransientTransportError(str(error)) from error
+        return self._result(email)
+
+    @property
+    def can_send_batch(self) -> bool:
+        """Whether `send_batch` may be used: only with a backend that writes locally
+        (file, memory, console). An ESP or SMTP server answers for each message, and each
+        is recorded as soon as it answered (`send`)."""
+        return settings.EMAIL_BACKEND in LOCAL_BACKENDS
+
+    def send_batch(self, messages: list[OutgoingMessage]) -> list[SendResult]:
+        """Hand a batch to a local backend over one connection (the file backend writes
+        it to one file)."""
+        emails = [self._email(message) for message in messages]
+        try:
+            get_connection(fail_silently=False).send_messages(emails)
+        except OSError as error:
+            raise TransientTransportError(str(error)) from error
+        return [self._result(email) for email in emails]
+
+    def _email(self, message: OutgoingMessage) -> EmailMultiAlternatives:
         headers = dict(message.headers)
         if message.dedupe_key:
             # Our own id for the message, stable across retries.
@@ -105,20 +146,12 @@ class EmailTransport:
             email.metadata = {METADATA_MESSAGE: message.reference}
         if message.purpose:
             email.tags = [message.purpose]
-        try:
-            email.send(fail_silently=False)
-        except (AnymailRecipientsRefused, AnymailInvalidAddress) as error:
-            # The ESP refused the address (invalid, suppressed after a bounce or complaint).
-            raise PermanentTransportError(str(error)) from error
-        except AnymailAPIError as error:
-            # Network errors and the ESP's 5xx: the same message may go later.
-            raise TransientTransportError(str(error)) from error
-        except smtplib.SMTPRecipientsRefused as error:
-            raise PermanentTransportError(str(error)) from error
-        except (TimeoutError, smtplib.SMTPException, ConnectionError) as error:
-            raise TransientTransportError(str(error)) from error
+        return email
+
+    @staticmethod
+    def _result(email: EmailMultiAlternatives) -> SendResult:
         status = getattr(email, "anymail_status", None)
         if status is not None and status.message_id is not None:
             # The ESP's id (one recipient: one id): receipts may carry only this.
             return SendResult(provider_id=str(status.message_id))
-        return SendResult(provider_id=headers.get("Message-ID", ""))
+        return SendResult(provider_id=email.extra_headers.get("Message-ID", ""))

@@ -65,6 +65,21 @@ class FileSmsTransport:
             handle.write(json.dumps(record) + "\n")
         return SendResult(provider_id=provider_id)
 
+    def send_batch(self, messages: list[OutgoingMessage]) -> list[SendResult]:
+        """Append the whole batch in one write (unbuffered, append mode): concurrent
+        workers' batches never interleave lines."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        results, lines = [], []
+        sent_at = timezone.now().isoformat()
+        for message in messages:
+            provider_id = message.dedupe_key or uuid.uuid4().hex
+            record = {"provider_id": provider_id, "to": message.to, "body": message.body}
+            lines.append(json.dumps({**record, "sent_at": sent_at}) + "\n")
+            results.append(SendResult(provider_id=provider_id))
+        with self.outbox.open("ab", buffering=0) as handle:
+            handle.write("".join(lines).encode())
+        return results
+
     def read(self) -> list[dict]:
         if not self.outbox.exists():
             return []
