@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny
 
 from clienteling.catalog import api as catalog_api
 from customers import api as customers_api
+from customers import api_points as customers_api_points
 
 from . import privacy_api
 
@@ -27,6 +28,11 @@ urlpatterns = [
         "customers/lookup/",
         customers_api.CustomerPosLookupApi.as_view(),
         name="customers-lookup",
+    ),
+    path(
+        "customers/<str:customer_id>/points/",
+        customers_api_points.CustomerPointsApi.as_view(),
+        name="customer-points",
     ),
     path(
         "customers/<str:customer_id>/export/",

@@ -46,6 +46,8 @@ from customers.models import (
     Reason,
 )
 
+from .performance_holdout import store_holdouts
+
 SENT_STATUSES = (Message.Status.SENT, Message.Status.DELIVERED)
 # The page lists the most frequent reasons a message was not sent; the rest are "other".
 TOP_SUPPRESSION_REASONS = 8
@@ -276,6 +278,12 @@ class Performance:
     messages_by_bucket: list[tuple[Bucket, int]]
     experiments: list[Experiment] = field(default_factory=list)
     currencies: list[str] = field(default_factory=list)
+    # Each offer and automation against its holdout (clienteling.performance_holdout).
+    holdouts: list = field(default_factory=list)
+
+    @property
+    def holdout_window_days(self) -> int:
+        return settings.HOLDOUT_WINDOW_DAYS
 
     @property
     def currency(self) -> str:
@@ -308,9 +316,10 @@ def _serves_clients(row: Figures) -> bool:
 def store_performance(*, store: Store, period: Period) -> Performance:
     """Every figure of the page for one store and period.
 
-    Ten queries whatever the data: the store's staff, reasons, messages, reasons not
+    Thirteen queries whatever the data: the store's staff, reasons, messages, reasons not
     sent, appointments, fitting-room medians (store, then per associate), attributed
-    sales, and the A/B wordings (results, then rules).
+    sales, the A/B wordings (results, then rules), and the holdouts (sums, offers,
+    rules).
     """
     window = datetime.timedelta(days=settings.ATTRIBUTION_WINDOW_DAYS)
     staff_members = list(StaffMember.objects.filter(store=store).select_related("user"))
@@ -327,6 +336,7 @@ def store_performance(*, store: Store, period: Period) -> Performance:
     _add_fitting_room(store, period, total, by_staff)
     sales_by_day, currencies = _add_attributed_sales(store, period, window, total, by_user)
     experiments = _experiments(store, period, window)
+    holdouts = store_holdouts(store=store, period=period)
 
     buckets = period.buckets()
     sales = [Decimal("0")] * len(buckets)
@@ -346,6 +356,7 @@ def store_performance(*, store: Store, period: Period) -> Performance:
         messages_by_bucket=list(zip(buckets, sent, strict=True)),
         experiments=experiments,
         currencies=sorted(currencies),
+        holdouts=holdouts,
     )
 
 
@@ -597,6 +608,56 @@ def _targets(total: Figures, by_key: dict, key) -> list[Figures]:
     """The store's figures, and the person's when they work in the store."""
     figures = by_key.get(key)
     return [total, figures] if figures is not None else [total]
+
+
+def holdouts_as_rows(performance: Performance) -> list[list]:
+    """Each offer and automation against its holdout as table rows (the CSV export's
+    second table): the groups, both measures with their 95% intervals, the verdict."""
+    header = [
+        "kind",
+        "name",
+        "holdout %",
+        "clients in the offer group",
+        "clients held out",
+    ]
+    for measure in ("purchases", "revenue"):
+        header += [
+            f"{measure} per client, offer group",
+            f"{measure} per client, holdout",
+            f"{measure} difference",
+            f"{measure} 95% low",
+            f"{measure} 95% high",
+        ]
+    header += ["verdict", "below zero since", "paused on", "why paused"]
+    rows = [header]
+
+    def number(value: float | None) -> str:
+        return "" if value is None else f"{value:.2f}"
+
+    for row in performance.holdouts:
+        line = [
+            row.kind,
+            row.name,
+            row.holdout_percent,
+            row.result.offer_clients,
+            row.result.holdout_clients,
+        ]
+        for difference in (row.result.purchases, row.result.revenue):
+            line += [
+                number(difference.offer_mean),
+                number(difference.holdout_mean),
+                number(difference.difference),
+                number(difference.low),
+                number(difference.high),
+            ]
+        line += [
+            row.verdict,
+            row.below_zero_since.isoformat() if row.below_zero_since else "",
+            row.paused_at.date().isoformat() if row.paused_at else "",
+            row.pause_reason,
+        ]
+        rows.append(line)
+    return rows
 
 
 def figures_as_rows(performance: Performance) -> list[list]:

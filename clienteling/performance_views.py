@@ -18,8 +18,17 @@ from clienteling.ops.router import reads_from_replica
 from clienteling.stores.access import request_staff
 from clienteling.stores.models import Store
 
-from .performance import Bucket, Performance, figures_as_rows, store_performance
+from .performance import (
+    Bucket,
+    Performance,
+    figures_as_rows,
+    holdouts_as_rows,
+    store_performance,
+)
 from .performance_forms import PRESET_DAYS, PerformanceFilterForm
+
+# The export's tables: `?table=` names one (the associates' by default).
+CSV_TABLES = {"associates": figures_as_rows, "holdouts": holdouts_as_rows}
 
 
 def _stores_for_performance(request: HtmxHttpRequest) -> list[Store]:
@@ -67,6 +76,8 @@ def performance(request: HtmxHttpRequest) -> HttpResponse:
             messages_chart=_messages_chart(figures),
             csv_url=_url("performance-csv", store, form),
         )
+        csv_url = context["csv_url"]
+        context["holdouts_csv_url"] = f"{csv_url}{'&' if '?' in csv_url else '?'}table=holdouts"
     context["presets"] = [
         {
             "days": days,
@@ -82,8 +93,16 @@ def performance(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @reads_from_replica
 def performance_csv(request: HtmxHttpRequest) -> HttpResponse:
-    """The page's figures per associate as CSV (one row each, the store's total last)."""
+    """The page's figures per associate as CSV (one row each, the store's total last), or
+    with `?table=holdouts` each offer and automation against its holdout."""
     form, store = _filter_and_store(request)
+    table = request.GET.get("table", "associates")
+    if table not in CSV_TABLES:
+        return HttpResponse(
+            f"Unknown table “{table[:40]}”: choose {' or '.join(CSV_TABLES)}.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     if not form.is_valid():
         return HttpResponse(
             "Check the period: " + " ".join(e for errors in form.errors.values() for e in errors),
@@ -93,11 +112,12 @@ def performance_csv(request: HtmxHttpRequest) -> HttpResponse:
     period = form.period(today=timezone.localdate(timezone=store.zone), zone=store.zone)
     figures = store_performance(store=store, period=period)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = "performance" if table == "associates" else f"performance-{table}"
     response["Content-Disposition"] = (
-        f'attachment; filename="performance-{store.code}-{period.first_day}-{period.last_day}.csv"'
+        f'attachment; filename="{name}-{store.code}-{period.first_day}-{period.last_day}.csv"'
     )
     writer = csv.writer(response)
-    for row in figures_as_rows(figures):
+    for row in CSV_TABLES[table](figures):
         writer.writerow([_spreadsheet_safe(value) for value in row])
     return response
 

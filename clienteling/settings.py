@@ -452,6 +452,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "customers.tasks.inbound_messages_prune",
         "schedule": crontab(hour=4, minute=10),
     },
+    # Every morning at 06:20: close offers past their last day, open those a lapse, a
+    # birthday month or a tier reached triggers (customers.services.offers).
+    "offers-sweep-daily": {
+        "task": "customers.tasks.offers_sweep_task",
+        "schedule": crontab(hour=6, minute=20),
+    },
     # Every minute: beat's heartbeat; a worker records when it ran (manage.py health --beat).
     "ops-beat-heartbeat": {
         "task": "ops.beat_heartbeat",
@@ -462,6 +468,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "catalog-thumbnails-sweep": {
         "task": "clienteling.catalog.tasks.product_thumbnails_sweep",
         "schedule": crontab(hour=3, minute=30),
+    },
+    # Every night at 04:40: each offer's and automation's effect against its holdout;
+    # one below zero (the whole 95% interval) for its pause_after_days is paused, with why.
+    "holdout-verdicts-nightly": {
+        "task": "customers.tasks.holdout_verdicts_refresh_task",
+        "schedule": crontab(hour=4, minute=40),
     },
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -600,6 +612,9 @@ SUPPRESSION_SALT = env.str("SUPPRESSION_SALT", default="")
 # The performance page credits an associate with a client's order placed within this
 # many days after their last contact with the client (a logged contact or a message).
 ATTRIBUTION_WINDOW_DAYS = env.int("ATTRIBUTION_WINDOW_DAYS", default=14)
+# Offers' and automations' holdouts: each eligible client's purchases and revenue are
+# counted for this many days after they became eligible (offer group and holdout alike).
+HOLDOUT_WINDOW_DAYS = env.int("HOLDOUT_WINDOW_DAYS", default=30)
 
 # --- Web Push to staff phones (fitting-room pages, replies, online bookings) ---------------
 # A VAPID key pair (`manage.py generate_vapid_keys`); both empty: push is off.

@@ -18,7 +18,10 @@ from clienteling.stores.scoping import (
     StoreScopedTabularInline,
 )
 
-from . import services
+from . import (
+    admin_loyalty,  # noqa: F401 (registers offers and points)
+    services,
+)
 from .models import (
     AuditEvent,
     AutomationRule,
@@ -317,7 +320,18 @@ class ConsentEventAdmin(StoreScopedAdmin):
 class OrderLineInline(ReadOnlyAdminMixin, StoreScopedTabularInline):
     model = OrderLine
     extra = 0
-    fields = ["line_number", "product", "quantity", "unit_price", "line_total", "size", "colour"]
+    fields = [
+        "line_number",
+        "product",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "size",
+        "colour",
+        # An offer's code the till sent, and whether it redeemed the offer (or why not).
+        "offer_code",
+        "offer_note",
+    ]
     readonly_fields = fields
 
 
@@ -603,11 +617,20 @@ class AutomationRuleAdmin(admin.ModelAdmin):
         "template",
         "is_marketing",
         "is_active",
+        "holdout_percent",
+        "paused_at",
     ]
     list_filter = ["mode", "is_active"]
     list_select_related = ["template"]
     autocomplete_fields = ["template"]
-    readonly_fields = ["would_reach_now", "enabled_at"]
+    # Its holdout's verdict pauses it by itself (the nightly job): when, and why.
+    readonly_fields = [
+        "would_reach_now",
+        "enabled_at",
+        "below_zero_since",
+        "paused_at",
+        "pause_reason",
+    ]
 
     def _reach(self, obj: AutomationRule):
         # Counted once per page, with the same selection the hourly run sends from.

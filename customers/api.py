@@ -41,7 +41,7 @@ from .models import (
     Source,
     consent_channel_choices,
 )
-from .services.pos import pos_customer_lookup, pos_lookup_audit, pos_reasons
+from .services.pos import pos_customer_lookup, pos_lookup_audit, pos_offers, pos_reasons
 
 
 class CanIngest(BasePermission):
@@ -260,6 +260,14 @@ class OrderLineInputSerializer(serializers.Serializer):
     colour = serializers.CharField(max_length=60, required=False, allow_blank=True)
     # What the till calls the piece: shown on the card while the SKU is new to the catalog.
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    offer_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="The code of a client's offer applied to this line (from the look-up's "
+        "“offers”): it redeems the offer once; a line it does not redeem keeps the code "
+        "with the reason.",
+    )
 
 
 class OrderBulkIngestApi(_BulkApi):
@@ -431,6 +439,14 @@ class PosReasonSerializer(serializers.Serializer):
     due_on = serializers.DateField()
 
 
+class PosOfferSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Send it as an order line's “offer_code”.")
+    name = serializers.CharField()
+    reward = serializers.CharField(help_text="The reward in words, e.g. “2× points on Dresses”.")
+    valid_until = serializers.DateField(help_text="The last day it can be used.")
+    why = serializers.CharField(help_text="Why the client has it, in words to say.")
+
+
 class PosClientSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     pos_id = serializers.CharField(allow_null=True)
@@ -445,11 +461,11 @@ class PosClientSerializer(serializers.Serializer):
         "ready, an order on its way) and marketing ones whose topic the client has not "
         "turned down.",
     )
-    offers = serializers.ListField(
-        child=serializers.DictField(),
-        help_text="The offers the client can use at this till. Always empty for now: "
-        "offers arrive with a later version of the API, in this field, so a till can "
-        "already show the list.",
+    offers = PosOfferSerializer(
+        many=True,
+        help_text="The offers the client can use at this till: send the code as the "
+        "“offer_code” of the order line it applies to. Empty for a client who turned "
+        "offers down.",
     )
 
 
@@ -540,9 +556,21 @@ class CustomerPosLookupApi(APIView):
                         }
                         for reason in pos_reasons(customer)
                     ],
-                    "offers": [],
+                    "offers": [
+                        {
+                            "code": client_offer.offer.code,
+                            "name": client_offer.offer.name,
+                            "reward": client_offer.offer.reward_in_words,
+                            "valid_until": client_offer.valid_until,
+                            "why": client_offer.cause,
+                        }
+                        for client_offer in pos_offers(customer)
+                    ],
                 }
             )
-        response = Response(PosLookupResultSerializer({"clients": clients}).data)
+        # Already the documented shape (PosLookupResultSerializer, for the schema): the
+        # renderer writes the dates, so a serializer pass would be field-by-field work
+        # for nothing on the till's critical path.
+        response = Response({"clients": clients})
         response["Cache-Control"] = "private, no-store"
         return response

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections import Counter
 
 from celery import group, shared_task
 from django.utils import timezone
 
 from .services import outreach
+from .services.offers import offers_sweep
 from .services.reasons import reasons_refresh
 from .services.recommendations import (
     recommendations_refresh,
@@ -53,6 +55,18 @@ def message_deliver(message_id: int) -> str:
     reconciled with the provider first (see `services.outreach`).
     """
     return outreach.message_deliver(message_id=message_id)
+
+
+@shared_task(soft_time_limit=240, time_limit=300, acks_late=True, reject_on_worker_lost=True)
+def messages_deliver(message_ids: list[int]) -> dict[str, int]:
+    """Deliver a batch of messages (the sweep hands due ones out so): claimed together,
+    checked against the policy in a few queries, sent, recorded (`services.outreach`).
+
+    At-least-once, as `message_deliver`: a repeat, or another worker handed the same ids,
+    takes only what is still queued. Returns how many messages had each outcome.
+    """
+    outcomes = outreach.messages_deliver(message_ids=message_ids)
+    return dict(Counter(outcomes.values()))
 
 
 @shared_task(soft_time_limit=120, time_limit=180)
@@ -114,3 +128,21 @@ def recommendations_refresh_recent_task() -> dict:
 def recommendations_refresh_for_customers(customer_ids: list[int]) -> dict:
     """After new orders or events: these clients' recommendations. At-least-once, idempotent."""
     return recommendations_refresh(customer_ids=customer_ids)
+
+
+@shared_task(**BATCH_LIMITS)
+def offers_sweep_task() -> dict:
+    """Daily: close the client offers past their last day, then open the offers whose
+    trigger is a date (a lapse against the client's rhythm, a birthday month) or may have
+    happened without an order here. At-least-once: a repeat opens nothing twice."""
+    return offers_sweep()
+
+
+@shared_task(**BATCH_LIMITS)
+def holdout_verdicts_refresh_task() -> dict:
+    """Nightly: each active offer's and automation's effect against its holdout; one whose
+    whole 95% interval stays below zero for its `pause_after_days` is paused, with why.
+    At-least-once and idempotent: a second run the same day changes nothing."""
+    from .services.holdout_results import holdout_verdicts_refresh
+
+    return holdout_verdicts_refresh()

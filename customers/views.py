@@ -133,15 +133,21 @@ def _card_context(customer: Customer, **extra) -> dict:
         month["height"] = max(2, round(60 * month["total"] / peak)) if month["total"] else 0
         month["y"] = 65 - month["height"]
     context = _reach_context(customer)
+    loyalty = services.loyalty_card(customer)
+    recommendations = services.recommendations_for(customer)
+    for suggestion in recommendations:
+        # A suggestion in the category an open offer is about leads to that offer.
+        suggestion.offer = loyalty.offer_for_category(suggestion.product.category_id)
     context.update(
         {
+            "loyalty": loyalty,
             "orders": orders,
             "next_orders_url": _orders_url(customer, next_cursor),
             "sizes": list(customer.sizes.select_related("category")),
             "likes_and_avoids": list(customer.preferences.all()),
             "notes": list(customer.notes.for_card()),
             "note_form": NoteForm(),
-            "recommendations": services.recommendations_for(customer),
+            "recommendations": recommendations,
             "reasons": list(
                 customer.reasons.open().select_related("product").order_by("-score", "due_on")[:10]
             ),

@@ -280,6 +280,9 @@ class AutomationRuleFactory(factory.django.DjangoModelFactory):
     reason_kind = "thank_you"
     mode = AutomationRule.Mode.SEND
     template = factory.SubFactory(MessageTemplateFactory)
+    # No holdout unless a test asks for one: tests that count what a rule sends expect
+    # every client (tests/customers/test_automation_holdout.py sets a share).
+    holdout_percent = 0
 
 
 class MessageFactory(factory.django.DjangoModelFactory):
@@ -619,3 +622,47 @@ class ImportRunFactory(factory.django.DjangoModelFactory):
     rows_done = 10
     rows_saved = 8
     rows_refused = 2
+
+
+# --- Offers and points (issue 19) ------------------------------------------------------------
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.Offer"
+
+    name = factory.Sequence(lambda n: f"Offer {n}")
+    code = factory.Sequence(lambda n: f"offer-{n}")
+    store = factory.SubFactory(StoreFactory)
+    trigger_category = factory.SubFactory(CategoryFactory)
+    reward_category = factory.SubFactory(CategoryFactory)
+
+
+class ClientOfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.ClientOffer"
+
+    offer = factory.SubFactory(OfferFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    cause = "Never bought shoes: first shoes earn double points on dresses."
+    valid_until = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
+
+
+class PointsRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.PointsRule"
+
+    store = factory.SubFactory(StoreFactory)
+    category = factory.SubFactory(CategoryFactory)
+    points_per_dollar = Decimal("2")
+
+
+class PointsMovementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.PointsMovement"
+
+    customer = factory.SubFactory(CustomerFactory)
+    kind = "earned"
+    points = 120
+    order = factory.SubFactory(OrderFactory, customer=factory.SelfAttribute("..customer"))
+    store = factory.SelfAttribute("customer.home_store")

@@ -40,6 +40,7 @@ from clienteling.core.http import absolute_url
 from clienteling.stores.models import StaffMember
 from customers.selectors import reasons_source_keys
 from customers.services import message_queue, message_wording, replenishment_from_use
+from customers.services.offers import offers_open_after_makeover
 from customers.services.reasons import Candidate, reasons_open
 
 from .. import media as uploads
@@ -181,6 +182,11 @@ def makeover_complete(*, session: MakeoverSession, now: datetime.datetime | None
             uses=ProductUse.objects.filter(chapter__session=session),
             samples=Sample.objects.filter(session=session),
         )
+        if completed and session.customer_id:
+            # A makeover is an offer's trigger: customers decides who gets which.
+            offers_open_after_makeover(
+                customer_id=session.customer_id, on=timezone.localtime(now).date()
+            )
     return bool(completed)
 
 

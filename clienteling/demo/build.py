@@ -32,6 +32,8 @@ from .catalog import build_catalog
 from .clients import ClientGenerator
 from .loader import BulkLoader, IdBlock, PostgresBulkMode
 from .month import build_month
+from .offer_history import build_offer_history
+from .offers import build_offers
 from .rows import ID_MODELS, TABLES, Rows
 from .staff import build_team
 from .story import add_story_client
@@ -301,11 +303,14 @@ def build(
         with _phase(result, "the store's last month", stdout):
             # Contacts, messages, an experiment, fitting-room pages: /performance/ is lived in.
             month_counts = build_month(rng=random.Random(f"{seed}:month"), today=today)
+            month_counts.update(build_offer_history(rng=random.Random(f"{seed}:offers")))
         with _phase(result, "reasons to contact", stdout):
             # What Today shows on the first morning: the same engine beat runs hourly.
             reasons_refresh(today=today)
         with _phase(result, "recommendations", stdout):
             recommendations_refresh()
+        with _phase(result, "offers and points", stdout):
+            offer_counts = build_offers(today=today, story_client_id=first_customer_id)
 
     result.counts = {
         "stores": len(team.stores),
@@ -318,4 +323,5 @@ def build(
     result.counts.update(month_counts)
     result.counts["open reasons"] = Reason.objects.filter(state=Reason.State.OPEN).count()
     result.counts["recommendations"] = Recommendation.objects.count()
+    result.counts.update(offer_counts)
     return result

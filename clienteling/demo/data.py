@@ -216,6 +216,11 @@ MANAGER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "customers.contact": ("view",),
     # Who looked at which client: managers answer for their store's data.
     "customers.auditevent": ("view",),
+    # Offers and points rules of their store; what the app opened and earned, read only.
+    "customers.offer": ("view", "add", "change"),
+    "customers.pointsrule": ("view", "add", "change"),
+    "customers.clientoffer": ("view",),
+    "customers.pointsmovement": ("view",),
 }
 # Apps whose every model managers may view, add and change (fitting rooms, templates,
 # automation rules as they are built), on top of the explicit list above.

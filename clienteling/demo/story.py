@@ -22,7 +22,6 @@ from customers.models import (
     Preference,
     Size,
     Source,
-    Topic,
     UnsentChannel,
 )
 
@@ -155,7 +154,10 @@ def add_story_client(generator: ClientGenerator, rows: Rows) -> None:
             2,
             datetime.time(21),
             datetime.time(8),
-            [Topic.OFFERS.value],
+            # She turned down points-only offers (her note says so), not offers tied to
+            # what she wants: "offers" is not declined, so her shoes offer can open
+            # (clienteling.demo.offers). Another client declines them, and gets none.
+            [],
             generator.at(300),
         )
     )

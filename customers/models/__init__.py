@@ -22,6 +22,7 @@ from .clients import (
     Preference,
     Size,
 )
+from .loyalty import ClientOffer, ClientOfferQuerySet, PointsMovement, PointsRule
 from .offers import DEFAULT_HOLDOUT_PERCENT, Exposure, Offer
 from .orders import EngagementEvent, Order, OrderLine, OrderQuerySet
 from .outreach import (
@@ -53,6 +54,8 @@ __all__ = [
     "AuditEvent",
     "AutomationRule",
     "Bounce",
+    "ClientOffer",
+    "ClientOfferQuerySet",
     "ConsentEvent",
     "ConsentEventQuerySet",
     "Contact",
@@ -72,6 +75,8 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderQuerySet",
+    "PointsMovement",
+    "PointsRule",
     "Preference",
     "Reason",
     "ReasonQuerySet",

@@ -134,6 +134,10 @@ class OrderLine(models.Model):
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
     size = models.CharField(max_length=16, blank=True)
     colour = models.CharField(max_length=60, blank=True)
+    # The code of an offer the till applied to this line, and what became of it
+    # (customers.services.loyalty): "Redeemed", or why not (a second line with the code).
+    offer_code = models.CharField(max_length=40, blank=True)
+    offer_note = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["order", "line_number"]

@@ -24,6 +24,7 @@ from .ingest import (
     engagement_ingest_bulk,
     order_ingest_bulk,
 )
+from .loyalty import loyalty_card, loyalty_earn_for_orders, points_record
 from .merge import customer_merge, customer_merge_check
 from .notes import note_add, note_set_pinned, note_text_clean, note_update
 from .orders import order_update_alteration, order_update_shipment
@@ -107,6 +108,8 @@ __all__ = [
     "evaluate_policy",
     "inbound_messages_prune",
     "is_suppressed",
+    "loyalty_card",
+    "loyalty_earn_for_orders",
     "manages_store",
     "message_deliver",
     "message_delivery_update",
@@ -123,6 +126,7 @@ __all__ = [
     "order_ingest_bulk",
     "order_update_alteration",
     "order_update_shipment",
+    "points_record",
     "preferences_replace",
     "reason_close",
     "reason_snooze",

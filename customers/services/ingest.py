@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from clienteling.catalog.models import Product, Variant
@@ -24,8 +24,10 @@ from clienteling.stores.models import StaffMember, Store
 
 from ..models import Customer, EngagementEvent, Order, OrderLine, Source
 from .consent import ConsentChange, consents_record
+from .loyalty import loyalty_earn_for_orders
 from .reasons import reasons_refresh_after_commit
 from .totals import customer_refresh_totals
+from .upsert import upsert_rows
 
 # Which Customer field holds the id a source system knows the client by.
 CUSTOMER_ID_FIELDS = {
@@ -229,7 +231,36 @@ ORDER_LINE_FIELDS = (
     "line_total",
     "size",
     "colour",
+    "offer_code",
 )
+
+# The columns of an order line as `order_ingest_bulk` writes them (the rest take their
+# defaults).
+ORDER_LINE_COLUMNS = (
+    "order_id",
+    "line_number",
+    "product_id",
+    "variant_id",
+    "sku",
+    "description",
+    "quantity",
+    "unit_price",
+    "line_total",
+    "size",
+    "colour",
+    "offer_code",
+)
+
+
+@dataclass(slots=True)
+class _SavedOrder:
+    """What the rest of an ingest needs of an order it writes (a model instance per
+    order cost more than the write)."""
+
+    channel: str
+    external_id: str
+    customer_id: int
+    pk: int | None = None
 
 
 def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResult:
@@ -242,9 +273,10 @@ def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResul
     A line whose SKU the catalog does not know yet is kept with its SKU, price and
     description and no product; the catalog feed links it when it brings that SKU.
 
-    Cost: six lookups (stores, staff, products, variants, clients, existing orders), then one
-    upsert for orders, one for lines, one delete per distinct line count and two updates
-    for the clients' totals, whatever the number of items.
+    Cost: six lookups (stores, staff, products, variants, clients, existing orders with
+    their clients), then one upsert for orders, one for lines (each one statement built
+    from column arrays, `upsert_rows`: no model instance per row), one delete and two
+    updates for the clients' totals, whatever the number of items.
     """
     result = IngestResult()
     items = _mark_repeats(
@@ -278,7 +310,7 @@ def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResul
     )
     customers = _resolve_customers(item["customer"] for _, item in items)
 
-    orders: list[tuple[int, dict, Order]] = []
+    orders: list[tuple[int, dict, _SavedOrder]] = []
     for index, item in items:
         errors: dict[str, Any] = {}
         if item.get("store") and item["store"] not in stores:
@@ -293,77 +325,99 @@ def order_ingest_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestResul
         if errors:
             result.add_error(index, item["external_id"], errors)
             continue
-        order = Order(
+        order = _SavedOrder(
             channel=item["channel"],
             external_id=item["external_id"],
             customer_id=customers[_customer_key(item["customer"])],
-            store_id=stores.get(item.get("store")),
-            associate_id=staff.get(item.get("associate")),
-            **{name: item[name] for name in ORDER_FIELDS if name in item},
         )
         orders.append((index, item, order))
 
     if not orders:
         return result.sorted()
 
-    existing = set(
-        Order.objects.filter(
-            channel__in={order.channel for _, _, order in orders},
-            external_id__in={order.external_id for _, _, order in orders},
-        ).values_list("channel", "external_id")
-    )
+    # Each order's earlier client too: a re-sent order may have moved to another client,
+    # and both need new totals.
+    earlier = Order.objects.filter(
+        channel__in={order.channel for _, _, order in orders},
+        external_id__in={order.external_id for _, _, order in orders},
+    ).values_list("channel", "external_id", "customer_id")
+    existing = set()
     touched_customers = set()
+    for channel, external_id, customer_id in earlier:
+        existing.add((channel, external_id))
+        touched_customers.add(customer_id)
+    # One column per field, as the database stores it; a field an item leaves out takes
+    # the model's default, as `Order(...)` would (a re-sent order replaces them all).
+    defaults = {name: Order._meta.get_field(name).get_default() for name in ORDER_FIELDS}
+    order_columns: dict[str, list[Any]] = {
+        "channel": [order.channel for _, _, order in orders],
+        "external_id": [order.external_id for _, _, order in orders],
+        "customer_id": [order.customer_id for _, _, order in orders],
+        "store_id": [stores.get(item.get("store")) for _, item, _ in orders],
+        "associate_id": [staff.get(item.get("associate")) for _, item, _ in orders],
+        **{
+            name: [item.get(name, default) for _, item, _ in orders]
+            for name, default in defaults.items()
+        },
+    }
     with transaction.atomic():
-        if existing:
-            # A re-sent order may have moved to another client: both need new totals.
-            touched_customers.update(
-                Order.objects.filter(
-                    external_id__in={external_id for _, external_id in existing}
-                ).values_list("customer_id", flat=True)
-            )
-        Order.objects.bulk_create(
-            [order for _, _, order in orders],
-            update_conflicts=True,
-            unique_fields=["channel", "external_id"],
-            update_fields=["customer", "store", "associate", *ORDER_FIELDS, "updated_at"],
+        written = upsert_rows(
+            Order,
+            order_columns,
+            conflict=["channel", "external_id"],
+            update=["customer_id", "store_id", "associate_id", *ORDER_FIELDS, "updated_at"],
+            returning=True,
         )
-        lines = []
-        orders_by_line_count: dict[int, list[int]] = defaultdict(list)
-        for _, item, order in orders:
+        pks = {(channel, external_id): pk for pk, channel, external_id in written}
+        order_ids = [pks[order.channel, order.external_id] for _, _, order in orders]
+        lines: list[tuple] = []
+        cent = Decimal("0.01")
+        for (_, item, order), order_id in zip(orders, order_ids, strict=True):
+            order.pk = order_id
             touched_customers.add(order.customer_id)
-            orders_by_line_count[len(item["lines"])].append(order.pk)
             for position, line in enumerate(item["lines"], start=1):
                 quantity = line["quantity"]
                 unit_price = line["unit_price"]
                 line_total = line.get("line_total")
                 if line_total is None:
-                    line_total = (unit_price * quantity).quantize(Decimal("0.01"))
+                    line_total = (unit_price * quantity).quantize(cent)
                 product_id, variant_id = products.get(line["sku"], (None, None))
                 lines.append(
-                    OrderLine(
-                        order_id=order.pk,
-                        line_number=position,
-                        product_id=product_id,
-                        variant_id=variant_id,
-                        sku=line["sku"],
-                        description=line.get("description", ""),
-                        quantity=quantity,
-                        unit_price=unit_price,
-                        line_total=line_total,
-                        size=line.get("size", ""),
-                        colour=line.get("colour", ""),
+                    (
+                        order_id,
+                        position,
+                        product_id,
+                        variant_id,
+                        line["sku"],
+                        line.get("description", ""),
+                        quantity,
+                        unit_price,
+                        line_total,
+                        line.get("size", ""),
+                        line.get("colour", ""),
+                        line.get("offer_code", ""),
                     )
                 )
-        OrderLine.objects.bulk_create(
-            lines,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["order", "line_number"],
-            update_fields=list(ORDER_LINE_FIELDS),
-        )
-        for line_count, order_ids in orders_by_line_count.items():
-            OrderLine.objects.filter(order_id__in=order_ids, line_number__gt=line_count).delete()
+        if lines:
+            # Rows into columns (in the order of ORDER_LINE_COLUMNS).
+            upsert_rows(
+                OrderLine,
+                dict(zip(ORDER_LINE_COLUMNS, map(list, zip(*lines, strict=True)), strict=True)),
+                conflict=["order_id", "line_number"],
+                update=list(ORDER_LINE_FIELDS),
+                copy=True,
+            )
+        # Lines beyond an order's new count (a re-sent order that lost lines): one statement.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {OrderLine._meta.db_table} AS line "  # noqa: S608 (name from _meta)
+                "USING unnest(%s::bigint[], %s::integer[]) AS sent(order_id, lines) "
+                "WHERE line.order_id = sent.order_id AND line.line_number > sent.lines",
+                [order_ids, [len(item["lines"]) for _, item, _ in orders]],
+            )
         customer_refresh_totals(customer_ids=touched_customers)
+        # Points (idempotent per order), offers redeemed by code, offers their purchases open.
+        loyalty_earn_for_orders(order_ids=[order.pk for _, _, order in orders])
         reasons_refresh_after_commit(touched_customers, recommendations=True)
 
     for index, item, order in orders:

@@ -16,6 +16,7 @@ from clienteling.core.errors import ApplicationError
 
 from ..models import (
     AuditEvent,
+    ClientOffer,
     ConsentEvent,
     Contact,
     ContactPreferences,
@@ -24,6 +25,7 @@ from ..models import (
     Message,
     Note,
     Order,
+    PointsMovement,
     Preference,
     Reason,
     Recommendation,
@@ -187,6 +189,27 @@ def customer_merge(
             snoozed_until=None,
         )
         moved["reasons"] = Reason.objects.filter(customer=duplicate).update(customer=survivor)
+        # Points follow (a till's id the survivor already used stays with the duplicate's
+        # row, deleted with it); offers follow, but one open per offer and client.
+        moved["points_movements"] = (
+            PointsMovement.objects.filter(customer=duplicate)
+            .exclude(
+                external_id__in=PointsMovement.objects.filter(
+                    customer=survivor, external_id__isnull=False
+                ).values("external_id")
+            )
+            .update(customer=survivor)
+        )
+        moved["client_offers"] = (
+            ClientOffer.objects.filter(customer=duplicate)
+            .exclude(
+                status=ClientOffer.Status.OPEN,
+                offer_id__in=ClientOffer.objects.filter(
+                    customer=survivor, status=ClientOffer.Status.OPEN
+                ).values("offer_id"),
+            )
+            .update(customer=survivor)
+        )
         Recommendation.objects.filter(customer=duplicate).delete()
 
         # External ids are unique: the duplicate lets go of them before the survivor takes them.

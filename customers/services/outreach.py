@@ -17,15 +17,18 @@ Messages due later wait in the database, never as long countdowns in the broker.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import logging
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,6 +36,7 @@ from clienteling.channels import (
     OutgoingMessage,
     PermanentTransportError,
     Sender,
+    SendResult,
     TransientTransportError,
     get_transport,
     is_channel,
@@ -59,7 +63,14 @@ from ..reason_kinds import reason_kind
 from .audit import audit_message_sent
 from .consent import consent_record
 from .keywords import keyword_match
-from .policy import message_policy
+from .policy import (
+    PolicyFacts,
+    automation_subjects_batch,
+    evaluate_policy,
+    message_policy,
+    policy_facts_batch,
+    templated_channels,
+)
 from .suppression import is_suppressed, phone_candidates, suppression_add, suppression_lift
 from .wording import message_wording, reason_wording_context, render_template_text
 
@@ -67,6 +78,12 @@ logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "customers.unsubscribe"
 SWEEP_BATCH = 1000
+# Messages a delivery task takes at once: the sweep hands due messages out in batches
+# of this many (`messages_deliver`), on channels whose transport sends a batch in one go,
+# and of PROVIDER_BATCH on those that send one at a time (a request each: smaller
+# batches keep more workers busy).
+DELIVERY_BATCH = 200
+PROVIDER_BATCH = 20
 
 
 def unsubscribe_token(customer: Customer, channel: str) -> str:
@@ -103,8 +120,13 @@ def message_queue(
     template: MessageTemplate | None = None,
     variant: str = "",
     template_context: dict[str, str] | None = None,
+    offer_or_automation: tuple[str, int] | None = None,
+    deliver_now: bool = True,
 ) -> Message:
     """Write a message to the outbox and deliver it after commit (or at its time).
+
+    `deliver_now=False`: the caller hands due messages to workers itself, in batches
+    (`messages_hand_out`), as `automations_run` does for a morning's reminders.
 
     Call it inside the transaction that causes the message: if that rolls back, there is
     no message. The same dedupe key twice returns the first message: queueing is
@@ -114,6 +136,9 @@ def message_queue(
     A `template` with an approved version on the channel (WhatsApp's Content SID) makes
     the message that approved template, with its variables taken from
     `template_context` (by default the client's, their associate's and store's names).
+
+    `offer_or_automation` (("offer", id) or ("automation", id)): what the message is
+    for; the policy refuses it to a client held out of it, or when it is paused.
     """
     if not body.strip():
         raise ApplicationError("Write the message first.", field="body")
@@ -129,6 +154,7 @@ def message_queue(
         topic=topic,
         at=max(when, now),
         template=template,
+        subject=offer_or_automation,
     )
     template_variables = {}
     if is_channel(decision.channel) and channel_spec(decision.channel).approved_template_id(
@@ -165,7 +191,7 @@ def message_queue(
         return Message.objects.get(dedupe_key=dedupe_key)
     if sender is not None:
         audit_message_sent(message)
-    if message.status == Message.Status.QUEUED and message.scheduled_for <= now:
+    if deliver_now and message.status == Message.Status.QUEUED and message.scheduled_for <= now:
         from ..tasks import message_deliver as message_deliver_task
 
         enqueue_on_commit(message_deliver_task, message.pk)
@@ -214,58 +240,264 @@ def _claim(message_id: int, now: datetime.datetime) -> bool:
     )
 
 
-def message_deliver(*, message_id: int) -> str:
-    """Deliver one due message: claim it, check the policy again, send, record the outcome.
+def _claim_batch(message_ids: list[int], now: datetime.datetime) -> list[int]:
+    """Claim the due queued messages among `message_ids` (queued -> sending, one more
+    attempt) in one UPDATE ... RETURNING, and return the ids claimed.
 
-    A message tried before (its worker died mid-send, or the provider's answer timed
-    out) is first looked up at a provider that can say what it holds (`sent_matching`):
-    a copy found is recorded as the send, and nothing goes twice.
-
-    Returns what happened ("sent", "reconciled" when the provider already had it,
-    "suppressed", "later", "retry", "failed" or "skipped" when someone else has it or it
-    is not due).
-    """
-    now = timezone.now()
-    if not _claim(message_id, now):
-        return "skipped"
-    message = Message.objects.select_related(
-        "customer__home_store", "customer__contact_preferences", "reason", "template"
-    ).get(pk=message_id)
-    customer = message.customer
-    if message.reason and message.reason.state in (Reason.State.RESOLVED, Reason.State.DISMISSED):
-        # An automatic reminder whose cause ended meanwhile (they bought it again).
-        Message.objects.filter(pk=message.pk).update(
-            status=Message.Status.SUPPRESSED,
-            suppressed_reason=f"No longer needed: {message.reason.closed_note or 'the reason was closed'}",
-            claimed_at=None,
-        )
-        return "suppressed"
-    decision = message_policy(
-        customer=customer,
-        channel=message.channel,
-        is_marketing=message.is_marketing,
-        topic=message.topic,
-        at=now,
-        exclude_message_id=message.pk,
-        template=message.template,
+    The same conditional UPDATE as `_claim`, for a batch, so of two workers handed the
+    same ids each message is returned to one only. On PostgreSQL the rows are locked
+    first, in id order, skipping those another claim holds at that moment (FOR UPDATE
+    SKIP LOCKED, re-checking the status of rows changed since): overlapping batches
+    neither wait for each other nor deadlock. A row skipped so is claimed by the other
+    worker, or, if that one rolled back, stays queued for the next sweep."""
+    if not message_ids:
+        return []
+    connection = connections[router.db_for_write(Message)]
+    quote, meta = connection.ops.quote_name, Message._meta
+    table = quote(meta.db_table)
+    pk, status, claimed_at, attempts, scheduled_for = (
+        quote(meta.get_field(name).column)
+        for name in ("id", "status", "claimed_at", "attempts", "scheduled_for")
     )
-    if not decision.allowed:
-        Message.objects.filter(pk=message.pk).update(
-            status=Message.Status.SUPPRESSED, suppressed_reason=decision.reason, claimed_at=None
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    ids = ", ".join(["%s"] * len(message_ids))
+    due = f"{pk} IN ({ids}) AND {status} = %s AND {scheduled_for} <= %s"
+    if connection.features.has_select_for_update_skip_locked:
+        due = (
+            f"{pk} IN (SELECT {pk} FROM {table} WHERE {due} "  # noqa: S608 (names, placeholders)
+            f"ORDER BY {pk} FOR UPDATE SKIP LOCKED)"
         )
-        return "suppressed"
-    if decision.send_at and decision.send_at > now:
-        # Quiet time began since it was queued: it waits in the database for the sweep.
-        Message.objects.filter(pk=message.pk).update(
-            status=Message.Status.QUEUED,
-            scheduled_for=decision.send_at,
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {status} = %s, {claimed_at} = %s, "  # noqa: S608
+            f"{attempts} = {attempts} + 1 WHERE {due} RETURNING {pk}",
+            [Message.Status.SENDING, stamp, *message_ids, Message.Status.QUEUED, stamp],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Deliver one due message (an associate pressed Send): a batch of one, see
+    `messages_deliver`. Returns what happened to it ("sent", "reconciled" when the
+    provider already had it, "suppressed", "later", "retry", "failed" or "skipped" when
+    someone else has it or it is not due)."""
+    return messages_deliver(message_ids=[message_id])[message_id]
+
+
+def messages_deliver(*, message_ids: Iterable[int]) -> dict[int, str]:
+    """Deliver a batch of due messages: claim them, check the policy again, send, record.
+
+    1. One UPDATE ... RETURNING claims those still queued and due (queued -> sending):
+       two workers handed the same ids never both take a message.
+    2. One query loads them with their client, store, preferences, reason and template,
+       and `policy_facts_batch` gathers the policy's facts for every client in a few
+       set-based queries; each message then passes `evaluate_policy`, the one policy,
+       in order (a client's earlier marketing message of the batch counts towards the
+       weekly cap of the next, as it would one at a time). Those it refuses, and those
+       whose reason closed, become "not sent" with why, and those that must wait for the
+       client's quiet hours to end go back to the queue for their time: one UPDATE each.
+    3. Each channel's transport sends its messages. A transport that hands a whole batch
+       over in one write (`send_batch`: the file and console transports, Django's local
+       email backends) gets them at once, and one UPDATE records them "sent" right after.
+       Any other (a provider's API, one request a message) sends one at a time, each
+       recorded "sent" as soon as the provider answered; a message tried before is first
+       looked up at a provider that can say what it holds (`sent_matching`), and a copy
+       found is recorded as the send, so nothing goes twice. Before each such send but
+       the batch's first, its claim is renewed, if it is still this attempt's: the
+       sends before it took time, and a message whose claim the sweep took back when the
+       lease ran out (and someone may have claimed again) is left alone, however the
+       lease compares with the batch's length.
+
+    Every message is "sending" before its transport is called and "sent" after, so a
+    worker killed mid-batch leaves "sending" rows that the sweep re-queues when the lease
+    ends, and that are reconciled (Twilio), dropped as repeats by key (the HTTP
+    provider), or sent again with the same Message-ID (email), exactly as one at a time.
+
+    Returns what happened to each id (see `message_deliver`).
+    """
+    ids = list(dict.fromkeys(int(pk) for pk in message_ids))
+    outcomes = dict.fromkeys(ids, "skipped")
+    now = timezone.now()
+    claimed = _claim_batch(ids, now)
+    if not claimed:
+        return outcomes
+    messages = list(
+        Message.objects.select_related(
+            "customer__home_store", "customer__contact_preferences", "reason", "template"
+        )
+        .filter(pk__in=claimed)
+        .order_by("scheduled_for", "pk")
+    )
+    facts = policy_facts_batch(
+        [message.customer for message in messages],
+        now=now,
+        exclude_message_ids=set(claimed),
+        count_marketing_for={message.customer_id for message in messages if message.is_marketing},
+    )
+    # Automations' messages: their rule, whether the client is held out of it, whether it
+    # is paused (two queries for the batch; the policy refuses both).
+    automations = automation_subjects_batch(messages)
+    not_sent: dict[int, str] = {}
+    later: dict[int, datetime.datetime] = {}
+    going: dict[str, list[Message]] = {}
+    marketing_going: Counter[int] = Counter()
+    for message in messages:
+        reason = message.reason
+        if reason and reason.state in (Reason.State.RESOLVED, Reason.State.DISMISSED):
+            # An automatic reminder whose cause ended meanwhile (they bought it again).
+            not_sent[message.pk] = (
+                f"No longer needed: {reason.closed_note or 'the reason was closed'}"
+            )
+            continue
+        client_facts = facts[message.customer_id]
+        if message.is_marketing and marketing_going[message.customer_id]:
+            client_facts = dataclasses.replace(
+                client_facts,
+                marketing_sent_last_7_days=client_facts.marketing_sent_last_7_days
+                + marketing_going[message.customer_id],
+            )
+        subject, held_out, paused = automations.get(message.pk, (None, frozenset(), frozenset()))
+        if subject is not None:
+            client_facts = dataclasses.replace(client_facts, held_out=held_out, paused=paused)
+        decision = evaluate_policy(
+            client_facts,
+            channel=message.channel,
+            is_marketing=message.is_marketing,
+            topic=message.topic,
+            at=now,
+            templated=templated_channels(message.template),
+            subject=subject,
+        )
+        if not decision.allowed:
+            not_sent[message.pk] = decision.reason
+        elif decision.send_at and decision.send_at > now:
+            # Quiet time began since it was queued: it waits in the database for the sweep.
+            later[message.pk] = decision.send_at
+        else:
+            going.setdefault(message.channel, []).append(message)
+            marketing_going[message.customer_id] += message.is_marketing
+    if not_sent:
+        _update_each(
+            "suppressed_reason",
+            {pk: why[:200] for pk, why in not_sent.items()},
+            status=Message.Status.SUPPRESSED,
             claimed_at=None,
-            attempts=F("attempts") - 1,
         )
-        return "later"
-    outgoing = _outgoing(message)
-    to = outgoing.to
-    transport = get_transport(message.channel)
+        outcomes.update(dict.fromkeys(not_sent, "suppressed"))
+    if later:
+        _update_each(
+            "scheduled_for", later, status=Message.Status.QUEUED, claimed_at=None, attempts=-1
+        )
+        outcomes.update(dict.fromkeys(later, "later"))
+    senders: dict[int, Sender] = {}
+    first = True  # the batch's first send: its claim was just made
+    for channel, batch in going.items():
+        transport = get_transport(channel)
+        if _sends_batch(transport):
+            outcomes.update(_send_batch(transport, batch, now, senders, facts))
+        else:
+            for message in batch:
+                outcomes[message.pk] = _send_one(
+                    transport, message, now, senders, facts, renew=not first
+                )
+                first = False
+    return outcomes
+
+
+def _update_each(column: str, values: dict[int, object], *, attempts: int = 0, **fixed) -> int:
+    """One UPDATE for a batch: each message (by id) gets its own value of `column`, all
+    get the `fixed` values (and `attempts` added), those still "sending" only.
+
+    UPDATE ... FROM (VALUES (id, value), ...): one statement whatever the batch's size,
+    and none of the ORM's per-row CASE expressions to build (PostgreSQL and SQLite)."""
+    connection = connections[router.db_for_write(Message)]
+    ops, meta = connection.ops, Message._meta
+    table = ops.quote_name(meta.db_table)
+
+    def column_of(name: str) -> str:
+        return ops.quote_name(meta.get_field(name).column)
+
+    def adapt(value):
+        if isinstance(value, datetime.datetime):
+            return ops.adapt_datetimefield_value(value)
+        return value
+
+    assignments = [f"{column_of(name)} = %s" for name in fixed]
+    assignments.append(f"{column_of(column)} = v.column2")
+    if attempts:
+        assignments.append(f"{column_of('attempts')} = {column_of('attempts')} + %s")
+    params = [adapt(value) for value in fixed.values()] + ([attempts] if attempts else [])
+    for pk, value in values.items():
+        params += [pk, adapt(value)]
+    params.append(Message.Status.SENDING)
+    rows = ", ".join(["(%s, %s)"] * len(values))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {', '.join(assignments)} "  # noqa: S608 (names, placeholders)
+            f"FROM (VALUES {rows}) AS v WHERE {table}.{column_of('id')} = v.column1 "
+            f"AND {table}.{column_of('status')} = %s",
+            params,
+        )
+        return cursor.rowcount
+
+
+def _sends_batch(transport) -> bool:
+    """Whether `transport` hands a whole batch over in one go (`send_batch`). Never for a
+    transport that reconciles (`sent_matching`): it sends one at a time."""
+    return (
+        callable(getattr(transport, "send_batch", None))
+        and not hasattr(transport, "sent_matching")
+        and getattr(transport, "can_send_batch", True)
+    )
+
+
+def _send_batch(
+    transport, messages: list[Message], now: datetime.datetime, senders: dict, facts: dict
+) -> dict[int, str]:
+    """Hand `messages` (claimed, allowed) to a batch transport at once, then record them:
+    the sent in one UPDATE, each failure as `_send_one` would."""
+    outgoing = [_outgoing(message, senders, facts[message.customer_id]) for message in messages]
+    try:
+        results = transport.send_batch(outgoing)
+    except TransientTransportError as error:
+        results = [error] * len(messages)
+    outcomes, sent = {}, {}
+    for message, out, result in zip(messages, outgoing, results, strict=True):
+        if isinstance(result, SendResult):
+            sent[message.pk] = result.provider_id
+        else:
+            outcomes[message.pk] = _send_failed(message, out.to, result, now)
+    if sent:
+        _update_each(
+            "provider_id",
+            {pk: provider_id[:100] for pk, provider_id in sent.items()},
+            status=Message.Status.SENT,
+            sent_at=timezone.now(),
+            claimed_at=None,
+        )
+        outcomes.update(dict.fromkeys(sent, "sent"))
+    return outcomes
+
+
+def _send_one(
+    transport,
+    message: Message,
+    now: datetime.datetime,
+    senders: dict,
+    facts: dict,
+    *,
+    renew: bool,
+) -> str:
+    """Send one claimed, allowed message through a transport that takes one at a time."""
+    if renew:
+        # Later in a batch: renew the claim, if it is still ours (the same attempt). One
+        # the sweep took back when the lease ran out is someone else's now.
+        renewed = Message.objects.filter(
+            pk=message.pk, status=Message.Status.SENDING, attempts=message.attempts
+        ).update(claimed_at=timezone.now())
+        if not renewed:
+            return "skipped"
+    outgoing = _outgoing(message, senders, facts[message.customer_id])
     try:
         if message.attempts > 1 and hasattr(transport, "sent_matching"):
             # Tried before (a worker died mid-send, a request timed out): the provider may
@@ -282,31 +514,8 @@ def message_deliver(*, message_id: int) -> str:
                 logger.info("Message %s was already with the provider: not sent again", message.pk)
                 return "reconciled"
         result = transport.send(outgoing)
-    except TransientTransportError as error:
-        attempts = message.attempts
-        if attempts >= settings.MESSAGE_MAX_ATTEMPTS:
-            Message.objects.filter(pk=message.pk).update(
-                status=Message.Status.FAILED, last_error=str(error)[:300], claimed_at=None
-            )
-            return "failed"
-        # Back off 1, 2, 4, 8... minutes; the sweep picks it up when it is due again.
-        retry_at = now + datetime.timedelta(minutes=2 ** (attempts - 1))
-        Message.objects.filter(pk=message.pk).update(
-            status=Message.Status.QUEUED,
-            scheduled_for=retry_at,
-            last_error=str(error)[:300],
-            claimed_at=None,
-        )
-        return "retry"
-    except PermanentTransportError as error:
-        with transaction.atomic():
-            Message.objects.filter(pk=message.pk).update(
-                status=Message.Status.FAILED, last_error=str(error)[:300], claimed_at=None
-            )
-            Bounce.objects.get_or_create(
-                channel=message.channel, address=to, defaults={"detail": str(error)[:200]}
-            )
-        return "failed"
+    except (TransientTransportError, PermanentTransportError) as error:
+        return _send_failed(message, outgoing.to, error, now)
     Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
         status=Message.Status.SENT,
         sent_at=timezone.now(),
@@ -316,9 +525,49 @@ def message_deliver(*, message_id: int) -> str:
     return "sent"
 
 
-def _outgoing(message: Message) -> OutgoingMessage:
-    """What the transport gets for `message` (its customer, store and template loaded)."""
+def _send_failed(message: Message, to: str, error: Exception, now: datetime.datetime) -> str:
+    """Record a transport's refusal: a transient one goes back to the queue with backoff
+    (or fails after MESSAGE_MAX_ATTEMPTS), a permanent one fails and bounces the address."""
+    if isinstance(error, PermanentTransportError):
+        with transaction.atomic():
+            Message.objects.filter(pk=message.pk).update(
+                status=Message.Status.FAILED, last_error=str(error)[:300], claimed_at=None
+            )
+            Bounce.objects.get_or_create(
+                channel=message.channel, address=to, defaults={"detail": str(error)[:200]}
+            )
+        return "failed"
+    attempts = message.attempts
+    if attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+        Message.objects.filter(pk=message.pk).update(
+            status=Message.Status.FAILED, last_error=str(error)[:300], claimed_at=None
+        )
+        return "failed"
+    # Back off 1, 2, 4, 8... minutes; the sweep picks it up when it is due again.
+    retry_at = now + datetime.timedelta(minutes=2 ** (attempts - 1))
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.QUEUED,
+        scheduled_for=retry_at,
+        last_error=str(error)[:300],
+        claimed_at=None,
+    )
+    return "retry"
+
+
+def _outgoing(
+    message: Message, senders: dict[int, Sender] | None = None, facts: PolicyFacts | None = None
+) -> OutgoingMessage:
+    """What the transport gets for `message` (its customer, store and template loaded).
+    `senders`: the stores' senders already made (a batch makes each store's once);
+    `facts`: the client's policy facts, whose addresses are the ones checked."""
     customer = message.customer
+    store = customer.home_store
+    senders = {} if senders is None else senders
+    sender = senders.get(store.pk) if store is not None else None
+    if sender is None:
+        sender = Sender.for_store(store, logo_url=store_logo_url(store))
+        if store is not None:
+            senders[store.pk] = sender
     headers = {}
     spec = channel_spec(message.channel)
     link = ""
@@ -329,12 +578,12 @@ def _outgoing(message: Message) -> OutgoingMessage:
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
     return OutgoingMessage(
-        to=spec.address_for(customer),
+        to=facts.addresses.get(message.channel, "") if facts else spec.address_for(customer),
         body=message.body,
         subject=message.subject,
         dedupe_key=message.dedupe_key,
         headers=headers,
-        sender=Sender.for_store(customer.home_store, logo_url=store_logo_url(customer.home_store)),
+        sender=sender,
         reference=str(message.pk),
         unsubscribe_url=link,
         purpose=message.purpose,
@@ -365,22 +614,43 @@ def messages_sweep(
     """Find messages whose delivery never ran and hand them to workers.
 
     - Claims older than the lease (a worker died mid-send) go back to the queue.
-    - Due queued messages get a delivery task (a duplicate task is harmless: the claim
-      lets one through). At most `batch` per run; the caller re-runs while it is full.
+    - Due queued messages are handed out in batches, one delivery task each
+      (`messages_deliver`: DELIVERY_BATCH a task, PROVIDER_BATCH on channels whose
+      transport sends one at a time). A duplicate task is harmless: the claim lets one
+      through. At most `batch` messages per run; the caller re-runs while it is full.
     """
     now = now or timezone.now()
     lease = now - datetime.timedelta(seconds=settings.MESSAGE_CLAIM_LEASE_SECONDS)
     requeued = Message.objects.filter(status=Message.Status.SENDING, claimed_at__lt=lease).update(
         status=Message.Status.QUEUED, claimed_at=None
     )
-    from ..tasks import message_deliver as message_deliver_task
+    rows = list(Message.objects.due(now).order_by("scheduled_for").values_list("pk", "channel"))
+    tasks = messages_hand_out(rows[:batch])
+    return {"requeued": requeued, "enqueued": len(rows[:batch]), "tasks": tasks}
 
-    due = list(
-        Message.objects.due(now).order_by("scheduled_for").values_list("pk", flat=True)[:batch]
-    )
-    for message_id in due:
-        message_deliver_task.delay(message_id)
-    return {"requeued": requeued, "enqueued": len(due)}
+
+def messages_hand_out(rows: list[tuple[int, str]], *, on_commit: bool = False) -> int:
+    """Hand (message id, channel) pairs to workers: one `messages_deliver` task per
+    DELIVERY_BATCH, or PROVIDER_BATCH on channels whose transport sends one at a time.
+    `on_commit`: once the caller's transaction commits (the messages exist for the
+    worker). Returns how many tasks."""
+    from ..tasks import messages_deliver as messages_deliver_task
+
+    due: dict[str, list[int]] = {}
+    for message_id, channel in rows:
+        due.setdefault(channel, []).append(message_id)
+    tasks = 0
+    for channel, ids in due.items():
+        size = DELIVERY_BATCH
+        if is_channel(channel) and not _sends_batch(get_transport(channel)):
+            size = PROVIDER_BATCH
+        for start in range(0, len(ids), size):
+            if on_commit:
+                enqueue_on_commit(messages_deliver_task, ids[start : start + size])
+            else:
+                messages_deliver_task.delay(ids[start : start + size])
+            tasks += 1
+    return tasks
 
 
 @dataclass(frozen=True)
@@ -727,10 +997,21 @@ def variant_for(*, rule_id: int, customer_id: int) -> str:
 
 
 def _automation_due_reasons(rule, now: datetime.datetime):
+    """Open reasons of the rule's kind, due, without a message, of clients not held out
+    of the rule (see `automations_run` for why a held-out client's reason stays open)."""
+    from ..models import Exposure
+
+    held_out = Exposure.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        subject=Exposure.Subject.AUTOMATION,
+        subject_id=rule.pk,
+        group=Exposure.Group.HOLDOUT,
+    )
     return (
         Reason.objects.open()
         .filter(kind=rule.reason_kind, due_on__lte=timezone.localdate(now))
         .exclude(messages__isnull=False)
+        .exclude(Exists(held_out))
     )
 
 
@@ -786,6 +1067,8 @@ def automation_rule_save(*, rule, was_sending: bool, now: datetime.datetime | No
     again later starts afresh."""
     if rule.sends and not was_sending:
         rule.enabled_at = now or timezone.now()
+        # Switched back on after the nightly verdict paused it: a fresh start.
+        rule.paused_at, rule.pause_reason, rule.below_zero_since = None, "", None
     elif not rule.sends:
         rule.enabled_at = None
         rule.include_backlog = False
@@ -803,14 +1086,32 @@ def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
     hours gets a suppressed or a later message, recorded with why. When the rule's
     template has two wordings (A and B), each client gets one (`variant_for`); the
     message records its template and wording for the performance page.
+
+    Its holdout: each client a rule would message is recorded as eligible once
+    (`exposure_record`, the rule's `holdout_percent`, deterministic per client and rule);
+    a client who falls in the holdout gets no message, now or ever, from this rule (the
+    policy refuses it too, on any path: `offer_or_automation`). Their reason is left as
+    it is, open on the associate's Today like a messaged client's reason (an automation's
+    message does not close it either), and without any trace of the automation (no
+    "not sent" message on the card that would invite the associate to make up for it):
+    the holdout then measures the automation against exactly "no automation". The
+    hourly run does not look at it again: `_automation_due_reasons` leaves out clients
+    held out of the rule (an EXISTS on the exposure). A paused rule sends nothing.
+    Returns {"queued": n}, with "held_out": n when clients were held out.
     """
-    from ..models import AutomationRule
+    from ..models import AutomationRule, Exposure
+    from .holdout import exposure_record
 
     now = now or timezone.now()
-    queued = 0
+    queued = held_out = 0
+    # Due at once (a morning's reminders): handed to workers in batches, not one task each.
+    due: list[tuple[int, str, datetime.datetime]] = []
     rules = (
         AutomationRule.objects.filter(
-            is_active=True, mode=AutomationRule.Mode.SEND, template__is_active=True
+            is_active=True,
+            mode=AutomationRule.Mode.SEND,
+            template__is_active=True,
+            paused_at__isnull=True,
         )
         .select_related("template")
         .prefetch_related("template__variants")
@@ -823,6 +1124,16 @@ def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
         )
         for reason in reasons.iterator(chunk_size=AUTOMATION_BATCH):
             customer = reason.customer
+            exposure = exposure_record(
+                customer=customer,
+                subject=Exposure.Subject.AUTOMATION,
+                subject_id=rule.pk,
+                share_percent=rule.holdout_percent,
+                at=now,
+            )
+            if exposure.group == Exposure.Group.HOLDOUT:
+                held_out += 1
+                continue
             associate = customer.assigned_associate
             sender_name = associate.display_name if associate else customer.home_store.name
             context = reason_wording_context(
@@ -833,7 +1144,7 @@ def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
             )
             wording = wordings[letter] if letter else rule.template
             spec = reason_kind(reason.kind)
-            message_queue(
+            message = message_queue(
                 customer=customer,
                 channel=None if rule.channel == PREFERRED_CHANNEL else rule.channel,
                 body=render_template_text(wording.body, context),
@@ -848,6 +1159,14 @@ def automations_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
                 scheduled_for=max(
                     now, reason.created_at + datetime.timedelta(hours=rule.delay_hours)
                 ),
+                offer_or_automation=(Exposure.Subject.AUTOMATION, rule.pk),
+                deliver_now=False,
             )
+            if message.status == Message.Status.QUEUED:
+                due.append((message.pk, message.channel, message.scheduled_for))
             queued += 1
-    return {"queued": queued}
+    # Those due by now (the policy may have moved one past the client's quiet hours: the
+    # sweep hands it out at its time).
+    until = timezone.now()
+    messages_hand_out([(pk, channel) for pk, channel, when in due if when <= until], on_commit=True)
+    return {"queued": queued, "held_out": held_out} if held_out else {"queued": queued}

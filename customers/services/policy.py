@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import CharField, Max, Value
+from django.db.models import CharField, Count, Exists, Max, Value
 from django.utils import timezone
 
 from clienteling.channels import channel as channel_spec
@@ -51,6 +51,13 @@ class PolicyFacts:
     last_wrote: Mapping[str, datetime.datetime] = field(default_factory=dict)
     # How the associate's reasons name the client ("Claire").
     first_name: str = ""
+    # The offers and automations, as (subject, id) (("automation", 3)), the client is held
+    # out of: their messages never go to them, so the performance page can measure what
+    # each adds against clients who got nothing (`services.holdout`).
+    held_out: frozenset[tuple[str, int]] = frozenset()
+    # The offers and automations paused (their effect stayed below zero): nothing of
+    # theirs goes, even a message queued before the pause.
+    paused: frozenset[tuple[str, int]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,10 @@ def _free_text_refused(facts: PolicyFacts, spec, at: datetime.datetime) -> str:
     return f"{why}: only an approved template can be sent (choose one, or use another channel)."
 
 
+def _noun(subject: tuple[str, int]) -> str:
+    return "automation" if subject[0] == "automation" else "offer"
+
+
 def evaluate_policy(
     facts: PolicyFacts,
     *,
@@ -143,11 +154,14 @@ def evaluate_policy(
     topic: str,
     at: datetime.datetime,
     templated: frozenset[str] = frozenset(),
+    subject: tuple[str, int] | None = None,
 ) -> Decision:
     """May this message go, on which channel, when? And if not, why (in words for the associate).
 
     `templated`: the channels on which the message goes as a provider-approved template
     (a WhatsApp Content SID), which their free-text window does not hold back.
+    `subject`: the offer or automation the message is for (("automation", rule id)), if
+    any: a client held out of it, or a paused one, gets nothing, whatever else holds.
     """
     if not channel:
         # The client's preferred channel, else the first registered one they agreed to
@@ -163,6 +177,14 @@ def evaluate_policy(
                 and (spec.code in templated or _free_text_open(facts, spec, at))
             ),
             facts.preferred_channel or channel_codes()[0],
+        )
+    if subject is not None and subject in facts.held_out:
+        return Decision(
+            False, channel, None, f"Held out of this {_noun(subject)} to measure what it adds."
+        )
+    if subject is not None and subject in facts.paused:
+        return Decision(
+            False, channel, None, f"This {_noun(subject)} is paused: its effect stayed below zero."
         )
     if not is_channel(channel):
         return Decision(False, channel, None, f"Messages can't be sent by {channel}.")
@@ -222,12 +244,14 @@ def policy_facts(
     exclude_message_id: int | None = None,
     now=None,
     count_marketing: bool = True,
+    subject: tuple[str, int] | None = None,
 ) -> PolicyFacts:
     """Load the facts about one client (a handful of small queries).
 
     `count_marketing=False` skips counting this week's marketing messages, which only
     the cap on marketing needs (a service message is not capped): one query less on
-    every reminder and notice.
+    every reminder and notice. `subject` (the offer or automation a message is for)
+    adds one query: whether the client is held out of it, and whether it is paused.
     """
     now = now or timezone.now()
     preferences = getattr(customer, "contact_preferences", None)
@@ -290,6 +314,7 @@ def policy_facts(
         max(settings.SMS_WINDOW_START, store.sms_window_start or settings.SMS_WINDOW_START),
         min(settings.SMS_WINDOW_END, store.sms_window_end or settings.SMS_WINDOW_END),
     )
+    held_out, paused = subject_facts(customer.pk, subject)
     return PolicyFacts(
         time_zone=customer.time_zone or store.time_zone,
         addresses=addresses,
@@ -305,7 +330,257 @@ def policy_facts(
         sms_window=window,
         last_wrote=last_wrote,
         first_name=customer.first_name,
+        held_out=held_out,
+        paused=paused,
     )
+
+
+def subject_facts(
+    customer_id: int, subject: tuple[str, int] | None
+) -> tuple[frozenset[tuple[str, int]], frozenset[tuple[str, int]]]:
+    """(held out, paused) for `PolicyFacts`: whether the client is held out of `subject`
+    (an offer or automation) and whether it is paused. One query (the offer's or rule's
+    row with an EXISTS on the client's holdout exposure); none without a subject. A
+    subject that no longer exists counts as paused: nothing of it goes."""
+    if subject is None:
+        return frozenset(), frozenset()
+    from ..models import AutomationRule, Exposure, Offer
+
+    kind, subject_id = subject
+    model = {Exposure.Subject.OFFER: Offer, Exposure.Subject.AUTOMATION: AutomationRule}.get(kind)
+    if model is None:
+        return frozenset(), frozenset()
+    held = Exists(
+        Exposure.objects.filter(
+            customer_id=customer_id,
+            subject=kind,
+            subject_id=subject_id,
+            group=Exposure.Group.HOLDOUT,
+        )
+    )
+    found = (
+        model.objects.filter(pk=subject_id)
+        .annotate(held=held)
+        .values_list("paused_at", "held")
+        .first()
+    )
+    if found is None:
+        return frozenset(), frozenset({subject})
+    paused_at, is_held = found
+    return (
+        frozenset({subject}) if is_held else frozenset(),
+        frozenset({subject}) if paused_at is not None else frozenset(),
+    )
+
+
+def automation_subjects_batch(
+    messages: list[Message],
+) -> dict[int, tuple[tuple[str, int], frozenset, frozenset]]:
+    """For the automations' messages among `messages` (no sender, a template, a reason):
+    message id -> (("automation", rule id), held out, paused), the subject and the two
+    facts `evaluate_policy` needs to refuse a held-out client or a paused rule. Two
+    queries whatever the number of messages (none without an automation's message)."""
+    from ..models import AutomationRule, Exposure
+
+    automated = [
+        message
+        for message in messages
+        if message.sender_id is None and message.template_id and message.reason_id
+    ]
+    if not automated:
+        return {}
+    rules = {
+        kind: (pk, paused_at)
+        for kind, pk, paused_at in AutomationRule.objects.filter(
+            reason_kind__in={message.purpose for message in automated}
+        ).values_list("reason_kind", "pk", "paused_at")
+    }
+    if not rules:
+        return {}
+    held = set(
+        Exposure.objects.filter(
+            subject=Exposure.Subject.AUTOMATION,
+            group=Exposure.Group.HOLDOUT,
+            subject_id__in=[pk for pk, _ in rules.values()],
+            customer_id__in={message.customer_id for message in automated},
+        ).values_list("customer_id", "subject_id")
+    )
+    found = {}
+    for message in automated:
+        if message.purpose not in rules:
+            continue
+        rule_id, paused_at = rules[message.purpose]
+        subject = ("automation", rule_id)
+        found[message.pk] = (
+            subject,
+            frozenset({subject}) if (message.customer_id, rule_id) in held else frozenset(),
+            frozenset({subject}) if paused_at is not None else frozenset(),
+        )
+    return found
+
+
+def automation_subject(message: Message) -> tuple[str, int] | None:
+    """The automation a message came from (("automation", rule id)), or None.
+
+    An automation's message has no sender, a template and a reason; its rule is the one
+    of its reason kind (one rule per kind). One query for those messages, none otherwise.
+    """
+    if message.sender_id is not None or message.template_id is None or message.reason_id is None:
+        return None
+    from ..models import AutomationRule
+
+    rule_id = (
+        AutomationRule.objects.filter(reason_kind=message.purpose)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return None if rule_id is None else ("automation", rule_id)
+
+
+def policy_facts_batch(
+    customers: list[Customer],
+    *,
+    now: datetime.datetime,
+    exclude_message_ids: frozenset[int] | set[int] = frozenset(),
+    count_marketing_for: set[int] | frozenset[int] = frozenset(),
+) -> dict[int, PolicyFacts]:
+    """`policy_facts` for many clients at once, in the same few queries whatever their
+    number (consent; this week's marketing, for the clients in `count_marketing_for`;
+    bounces and suppressions in one UNION; when they last wrote, only when a free-text
+    window could matter). Load the clients with `home_store` and `contact_preferences`
+    (select_related): each is read from them, never fetched.
+
+    What it returns for a client is what `policy_facts` returns for that client (a test
+    holds the two to that), so the delivery of a batch asks the same `evaluate_policy`
+    the same question a single send does. `exclude_message_ids`: the messages being
+    delivered (each is left out of its own client's count, as `exclude_message_id`).
+    """
+    by_id = {customer.pk: customer for customer in customers}
+    if not by_id:
+        return {}
+    ids = list(by_id)
+    specs = channels()
+    consents: dict[int, dict[str, tuple[bool, datetime.datetime]]] = {pk: {} for pk in ids}
+    for customer_id, channel, granted, recorded_at in (
+        ConsentEvent.objects.current()
+        .filter(customer_id__in=ids)
+        .order_by()
+        .values_list("customer_id", "channel", "granted", "recorded_at")
+    ):
+        consents[customer_id][channel] = (granted, recorded_at)
+    marketing: dict[int, int] = {}
+    counted = [pk for pk in ids if pk in count_marketing_for]
+    if counted:
+        sent = Message.objects.filter(customer_id__in=counted).marketing_sent_since(
+            now - datetime.timedelta(days=7)
+        )
+        if exclude_message_ids:
+            sent = sent.exclude(pk__in=list(exclude_message_ids))
+        marketing = dict(
+            sent.order_by()
+            .values("customer_id")
+            .annotate(sent=Count("pk"))
+            .values_list("customer_id", "sent")
+        )
+    addresses = {pk: _addresses(customer, specs) for pk, customer in by_id.items()}
+    digest_of: dict[str, str] = {}  # text and WhatsApp share the phone: hashed once
+    for own in addresses.values():
+        for address in own.values():
+            if address and address not in digest_of:
+                digest_of[address] = address_digest(address)
+    digests = {
+        pk: {(spec.consent, digest_of[own[spec.code]]) for spec in specs if own[spec.code]}
+        for pk, own in addresses.items()
+    }
+    all_addresses = {address for own in addresses.values() for address in own.values() if address}
+    all_digests = {digest for own in digests.values() for _, digest in own}
+    kind = CharField()
+    rows = (
+        Bounce.objects.filter(address__in=all_addresses)
+        .annotate(kind=Value("bounce", output_field=kind))
+        .values_list("kind", "channel", "address")
+        .union(
+            Suppression.objects.filter(digest__in=all_digests)
+            .annotate(kind=Value("suppression", output_field=kind))
+            .values_list("kind", "channel", "digest"),
+            all=True,
+        )
+    )
+    bounce_rows, suppression_rows = set(), set()
+    for row_kind, channel, value in rows:
+        (bounce_rows if row_kind == "bounce" else suppression_rows).add((channel, value))
+    windowed = {
+        pk: [
+            spec.code
+            for spec in specs
+            if spec.free_text_hours is not None
+            and consents[pk].get(spec.consent, (False, None))[0]
+            and addresses[pk][spec.code]
+        ]
+        for pk in ids
+    }
+    last_wrote: dict[int, dict[str, datetime.datetime]] = {pk: {} for pk in ids}
+    if any(windowed.values()):
+        for customer_id, channel, last in (
+            Contact.objects.filter(
+                customer_id__in=[pk for pk, codes in windowed.items() if codes],
+                direction=Contact.Direction.INBOUND,
+                channel__in={code for codes in windowed.values() for code in codes},
+            )
+            .order_by()
+            .values("customer_id", "channel")
+            .annotate(last=Max("occurred_at"))
+            .values_list("customer_id", "channel", "last")
+        ):
+            if channel in windowed[customer_id]:
+                last_wrote[customer_id][channel] = last
+    facts = {}
+    for pk, customer in by_id.items():
+        preferences = getattr(customer, "contact_preferences", None)
+        own = addresses[pk]
+        store = customer.home_store
+        facts[pk] = PolicyFacts(
+            time_zone=customer.time_zone or store.time_zone,
+            addresses=own,
+            consents=consents[pk],
+            preferred_channel=preferences.preferred_channel if preferences else "",
+            topics_declined=frozenset(preferences.topics_declined if preferences else []),
+            quiet_start=preferences.quiet_hours_start if preferences else None,
+            quiet_end=preferences.quiet_hours_end if preferences else None,
+            max_marketing_per_week=preferences.max_messages_per_week if preferences else 2,
+            marketing_sent_last_7_days=marketing.get(pk, 0),
+            bounced=frozenset(
+                code for code, address in own.items() if address and (code, address) in bounce_rows
+            ),
+            suppressed=frozenset(
+                consent for consent, digest in digests[pk] if (consent, digest) in suppression_rows
+            ),
+            sms_window=(
+                max(settings.SMS_WINDOW_START, store.sms_window_start or settings.SMS_WINDOW_START),
+                min(settings.SMS_WINDOW_END, store.sms_window_end or settings.SMS_WINDOW_END),
+            ),
+            last_wrote=last_wrote[pk],
+            first_name=customer.first_name,
+        )
+    return facts
+
+
+def _addresses(customer: Customer, specs) -> dict[str, str]:
+    """channel -> the client's address on it: each attribute read once (text and WhatsApp
+    share the phone, whose formatting validates the number: a batch's hot spot)."""
+    by_attribute: dict[str, str] = {}
+    found = {}
+    for spec in specs:
+        if spec.address_attribute not in by_attribute:
+            by_attribute[spec.address_attribute] = spec.address_for(customer)
+        found[spec.code] = by_attribute[spec.address_attribute]
+    return found
+
+
+def templated_channels(template) -> frozenset[str]:
+    """The channels on which a message from `template` goes as a provider-approved
+    template (`evaluate_policy`'s `templated`)."""
+    return frozenset(spec.code for spec in channels() if spec.approved_template_id(template))
 
 
 def message_policy(
@@ -317,14 +592,21 @@ def message_policy(
     at: datetime.datetime | None = None,
     exclude_message_id: int | None = None,
     template=None,
+    subject: tuple[str, int] | None = None,
 ) -> Decision:
     """The policy for one client, from the database: what every send path calls.
 
     `template`: the `MessageTemplate` the message goes as, if any; on a channel where it
-    has an approved version (WhatsApp), the message is that approved template."""
+    has an approved version (WhatsApp), the message is that approved template.
+    `subject`: the offer or automation it is for (("offer", id), ("automation", id)): a
+    client held out of it never gets it (`services.holdout`), nor anyone once it is paused."""
     at = at or timezone.now()
     facts = policy_facts(
-        customer, exclude_message_id=exclude_message_id, now=at, count_marketing=is_marketing
+        customer,
+        exclude_message_id=exclude_message_id,
+        now=at,
+        count_marketing=is_marketing,
+        subject=subject,
     )
     templated = frozenset(spec.code for spec in channels() if spec.approved_template_id(template))
     return evaluate_policy(
@@ -334,4 +616,5 @@ def message_policy(
         topic=topic,
         at=at,
         templated=templated,
+        subject=subject,
     )

@@ -15,13 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from clienteling.stores.models import Store
 
-from ..models import AuditEvent, ContactPreferences, Customer, Reason
+from ..models import AuditEvent, ClientOffer, ContactPreferences, Customer, Reason
 from ..reason_kinds import reason_kind
+from .offers import declines_offers
 from .suppression import phone_candidates
 
 # A phone number or an email address shared by a family: the till shows a short choice.
@@ -82,8 +85,8 @@ def pos_customer_lookup(
     """The clients matching the one value given, among `store`'s (every store's if None).
 
     Cost: one query for the clients with their associate and contact preferences, one
-    for their due reasons; on a miss with a store, one more to tell a refusal (another
-    store's client) from a plain miss.
+    for their due reasons, one for their usable offers; on a miss with a store, one more
+    to tell a refusal (another store's client) from a plain miss.
     """
     match = _match(phone=phone, email=email, pos_id=pos_id, store=store)
     everyone: QuerySet[Customer] = Customer.objects.not_erased().filter(match)
@@ -100,7 +103,13 @@ def pos_customer_lookup(
                 .only("customer_id", "kind", "why", "due_on", "score")
                 .order_by("-score", "due_on", "pk"),
                 to_attr="due_reasons",
-            )
+            ),
+            # The offers usable at this till: one query for every client found.
+            Prefetch(
+                "client_offers",
+                queryset=_usable_offers(store),
+                to_attr="usable_offers",
+            ),
         )
         .order_by(F("last_purchase_at").desc(nulls_last=True), "pk")[:POS_LOOKUP_MAX_CLIENTS]
     )
@@ -108,6 +117,36 @@ def pos_customer_lookup(
     if not clients and store is not None:
         elsewhere = list(everyone.values_list("pk", flat=True)[:POS_LOOKUP_MAX_CLIENTS])
     return PosLookup(clients=clients, elsewhere=elsewhere)
+
+
+def _usable_offers(store: Store | None) -> QuerySet[ClientOffer]:
+    """Open offers, within their dates, of an offer that is on, for any store or this one."""
+    offers = ClientOffer.objects.usable().select_related("offer__reward_category")
+    if store is not None:
+        offers = offers.filter(Q(offer__store__isnull=True) | Q(offer__store=store))
+    return offers.only(
+        "customer_id",
+        "cause",
+        "valid_until",
+        "offer__code",
+        "offer__name",
+        "offer__reward",
+        "offer__reward_multiplier",
+        "offer__reward_amount",
+        "offer__reward_gift",
+        "offer__reward_category__name",
+    ).order_by("valid_until", "pk")
+
+
+def pos_offers(customer: Customer) -> list[ClientOffer]:
+    """The offers the till may mention and redeem: none for a client who turned offers
+    down, whatever is open. Reads what `pos_customer_lookup` loaded: no query."""
+    try:
+        if declines_offers(customer.contact_preferences.topics_declined):
+            return []
+    except ContactPreferences.DoesNotExist:
+        pass
+    return list(getattr(customer, "usable_offers", []))
 
 
 def pos_reasons(customer: Customer) -> list[Reason]:
@@ -128,20 +167,39 @@ def pos_reasons(customer: Customer) -> list[Reason]:
 
 
 def pos_lookup_audit(*, request: HttpRequest, clients: list[Customer]) -> int:
-    """One VIEW row per client the till was shown, in one INSERT."""
+    """One VIEW row per client the till was shown, in one INSERT statement.
+
+    Durable before the answer leaves: outside a transaction the statement commits on its
+    own (one round trip: `bulk_create` wraps it in BEGIN and COMMIT, three), inside one
+    it is part of it; if it fails, the request fails and nothing is shown.
+    """
     user = request.user if request.user.is_authenticated else None
-    rows = [
-        AuditEvent(
-            actor=user,
-            action=AuditEvent.Action.VIEW,
-            customer=customer,
-            customer_ref=customer.pk,
-            ip_address=request.META.get("REMOTE_ADDR") or None,
-            user_agent=request.headers.get("User-Agent", "")[:200],
-            path=request.path[:300],  # not the query: it holds the phone or email asked
-            detail={"via": "pos-lookup"},
-        )
-        for customer in clients
+    values = {
+        "at": timezone.now(),
+        "actor": user.pk if user is not None else None,
+        "action": AuditEvent.Action.VIEW.value,
+        "ip_address": request.META.get("REMOTE_ADDR") or None,
+        "user_agent": request.headers.get("User-Agent", "")[:200],
+        "path": request.path[:300],  # not the query: it holds the phone or email asked
+        "detail": {"via": "pos-lookup"},
+    }
+    fields = [AuditEvent._meta.get_field(name) for name in values]
+    quote = connection.ops.quote_name
+    columns = [quote(field.column) for field in fields]
+    columns += [
+        quote(AuditEvent._meta.get_field(name).column) for name in ("customer", "customer_ref")
     ]
-    AuditEvent.objects.bulk_create(rows)
-    return len(rows)
+    constants = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(AuditEvent._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT {constants}, client.id, client.id FROM unnest(%s::bigint[]) AS client(id)",
+            [
+                *(
+                    field.get_db_prep_save(value, connection)
+                    for field, value in zip(fields, values.values(), strict=True)
+                ),
+                [customer.pk for customer in clients],
+            ],
+        )
+        return cursor.rowcount

@@ -37,6 +37,7 @@ from clienteling.stores.scoping import managed_store_ids
 from ..models import (
     AuditEvent,
     Bounce,
+    ClientOffer,
     ConsentEvent,
     Contact,
     ContactPreferences,
@@ -46,6 +47,7 @@ from ..models import (
     Note,
     Order,
     OrderLine,
+    PointsMovement,
     Preference,
     Reason,
     Recommendation,
@@ -227,6 +229,18 @@ def customer_export_own(*, customer: Customer) -> dict[str, Any]:
             }
             for selection in selections
         ],
+        # Points and the offers opened for them (the holdout group is not theirs to see:
+        # it is a measurement, and it decides nothing they could act on).
+        "points": [
+            export_row(movement)
+            for movement in PointsMovement.objects.filter(customer=customer).order_by("at", "pk")
+        ],
+        "offers": [
+            {**export_row(client_offer), "offer": client_offer.offer.name}
+            for client_offer in ClientOffer.objects.filter(customer=customer)
+            .select_related("offer")
+            .order_by("opened_at", "pk")
+        ],
     }
 
 
@@ -362,6 +376,15 @@ def customer_erase_own(*, customer: Customer) -> Erasure:
         contacts = Contact.objects.filter(customer=customer)
         erasure.touch(Contact, contacts.values_list("pk", flat=True))
         erasure.counts["contacts_anonymised"] = contacts.update(body="")
+
+        # Points and offers stay as figures, without their words (a cause names the
+        # client: "Ines's birthday month"; a till's note may too).
+        erasure.counts["offers_anonymised"] = ClientOffer.objects.filter(customer=customer).update(
+            cause=""
+        )
+        erasure.counts["points_anonymised"] = PointsMovement.objects.filter(
+            customer=customer
+        ).update(note="")
 
         orders = Order.objects.filter(customer=customer)
         erasure.touch(Order, orders.values_list("pk", flat=True))

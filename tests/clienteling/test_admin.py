@@ -62,6 +62,15 @@ FACTORIES = {
     "customers.message": factories.MessageFactory,
     "customers.bounce": factories.BounceFactory,
     "customers.selection": factories.SelectionFactory,
+    # Offers and points (issue 19): set by managers; opened and earned by the app.
+    "customers.offer": factories.OfferFactory,
+    "customers.clientoffer": lambda: factories.ClientOfferFactory(
+        redeemed_order=factories.OrderFactory()
+    ),
+    "customers.pointsrule": factories.PointsRuleFactory,
+    "customers.pointsmovement": lambda: factories.PointsMovementFactory(
+        client_offer=factories.ClientOfferFactory()
+    ),
     # Integrations (issue 16): keys, the Shopify connector, history imports.
     "integrations.integrationtoken": lambda: factories.IntegrationTokenFactory(),
     "shopify.shopconnection": lambda: factories.ShopConnectionFactory(),

@@ -314,7 +314,8 @@ def test_the_schema_declares_json_bodies_only_and_the_413(client):
         for method, operation in path.items()
         if method in {"post", "put", "patch"}
     ]
-    assert len(operations) == 8  # the first five, then catalog bulk, stock bulk, one count
+    # The first five, then catalog bulk, stock bulk, one count, and a client's points.
+    assert len(operations) == 9
     for operation in operations:
         assert list(operation["requestBody"]["content"]) == ["application/json"]
         assert "413" in operation["responses"]

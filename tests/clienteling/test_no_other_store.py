@@ -143,7 +143,7 @@ def _kwargs(name: str, arguments: set[str], o: dict) -> dict:
     return values
 
 
-INTEGRATION_ONLY = ("api:order-", "api:stock-")
+INTEGRATION_ONLY = ("api:order-", "api:stock-", "api:customer-points")
 
 
 def _reverse(name: str, arguments: set[str], o: dict) -> str:

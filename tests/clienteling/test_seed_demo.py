@@ -339,7 +339,9 @@ def test_story_client_card_leads_with_heels_her_words_and_history_agree(story_cl
     assert first.why.startswith(f"Bought dresses here for {years} years, never shoes")
     assert "points" not in first.why.lower()
     assert "comfortable heels" in story_client.situation
-    assert "offers" in story_client.contact_preferences.topics_declined
+    # She turned down points-only offers (her note), not offers tied to what she wants.
+    assert "offers" not in story_client.contact_preferences.topics_declined
+    assert "points-only offers" in Note.objects.filter(customer=story_client).first().text
     # "client since <year>" and "<years> years" agree.
     assert (timezone.now() - story_client.joined_at).days // 365 == years
     client.force_login(story_client.assigned_associate.user)
@@ -444,3 +446,37 @@ def test_reset_empties_the_many_to_many_tables_that_point_into_the_demo():
     ]
     assert through, "the demo's apps have many-to-many tables"
     assert set(through) <= chosen
+
+
+def test_story_client_has_the_shoes_offer_with_its_why_and_another_declined_offers(
+    story_client, client
+):
+    from customers.models import ClientOffer, Exposure, PointsMovement, Topic
+
+    offer = ClientOffer.objects.select_related("offer").get(
+        customer=story_client, offer__code="first-shoes"
+    )
+    assert offer.status == ClientOffer.Status.OPEN
+    assert offer.offer.description == (
+        "Buy your first shoes with us and earn double points on dresses"
+    )
+    assert re.fullmatch(
+        r"\d+ dresses since \d{4}, never shoes: first shoes earn double points on dresses\.",
+        offer.cause,
+    )
+    assert PointsMovement.objects.filter(customer=story_client).exists()
+    # A client who turned offers down gets none, and is not counted in the measurement.
+    declined = ContactPreferences.objects.filter(
+        topics_declined__contains=[Topic.OFFERS.value]
+    ).values("customer_id")
+    assert declined.exists()
+    assert not ClientOffer.objects.filter(customer_id__in=declined).exists()
+    assert not Exposure.objects.filter(
+        customer_id__in=declined, subject=Exposure.Subject.OFFER, subject_id=offer.offer_id
+    ).exists()
+    # Her card shows it, and her shoes suggestion leads to it.
+    client.force_login(story_client.assigned_associate.user)
+    card = client.get(f"/clients/{story_client.pk}/").content.decode()
+    assert 'id="offer-first-shoes"' in card
+    assert 'href="#offer-first-shoes"' in card
+    assert offer.cause in card

@@ -132,6 +132,8 @@ def test_the_admin_shows_how_many_clients_a_rule_would_reach_and_switches_it_on(
         "template": str(template.pk),
         "is_marketing": "on",
         "is_active": "on",
+        "holdout_percent": "0",
+        "pause_after_days": "30",
     }
     response = client.post(url, form, follow=True)
     assert response.status_code == 200

@@ -162,11 +162,12 @@ def test_card_query_count_is_the_same_for_5_and_500_orders(
     # user, staff+store, client (+store, associate, preferences), audit insert,
     # orders, lines+products, consents, sizes, preferences, notes, suggestions, reasons,
     # contacts (+their message, "answered" a subquery), messages without a contact,
-    # engagement (the session comes from the cache): 15, the budget is 15
-    with django_assert_num_queries(15):
+    # engagement (the session comes from the cache): 15, the budget is 15; then the
+    # points (balance and last movements) and the open offers: 17.
+    with django_assert_num_queries(17):
         client.get(f"/clients/{customer.pk}/")
     _orders(customer, 495, start=5)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(17):
         response = client.get(f"/clients/{customer.pk}/")
     assert response.content.decode().count('class="order"') == 10
 
@@ -264,10 +265,10 @@ def test_card_query_count_is_the_same_for_3_and_300_messages(
     client.force_login(associate.user)
     # As above, less the order lines (no orders): the contacts with their message and
     # "answered", and the messages without a contact, are one query each.
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(16):
         client.get(f"/clients/{customer.pk}/")
     _messages(customer, associate, 99, start=1)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(16):
         response = client.get(f"/clients/{customer.pk}/")
     log = response.context["contact_log"]
     assert len(log) == 10

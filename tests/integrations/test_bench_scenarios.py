@@ -54,5 +54,5 @@ def test_the_pos_lookup_scenario_asks_for_a_client_by_phone_and_finds_them(book,
 
     counted = child.count_queries({"requests": {"pos-lookup": spec.as_dict()}})
 
-    # Key, clients, reasons, audit.
-    assert counted["pos-lookup"] == {"queries": 4, "status": 200}
+    # Key, clients, reasons, usable offers, audit.
+    assert counted["pos-lookup"] == {"queries": 5, "status": 200}

@@ -197,8 +197,8 @@ def test_query_count_does_not_grow_with_matches_or_reasons(
     ReasonFactory(customer=claire, kind=Reason.Kind.ALTERATION_READY)
 
     # 1 key with its account and store, 1 clients with store, associate and preferences, 1 due reasons,
-    # 1 audit INSERT.
-    with django_assert_num_queries(4):
+    # 1 usable offers, 1 audit INSERT.
+    with django_assert_num_queries(5):
         assert len(till.get(URL, {"phone": "2125550142"}).json()["clients"]) == 1
 
     for _ in range(3):
@@ -209,17 +209,17 @@ def test_query_count_does_not_grow_with_matches_or_reasons(
         )
         ReasonFactory(customer=sibling, kind=Reason.Kind.ORDER_SHIPPED)
         ContactPreferencesFactory(customer=sibling)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         assert len(till.get(URL, {"phone": "2125550142"}).json()["clients"]) == 4
 
 
-def test_the_schema_documents_the_lookup_and_its_offers_placeholder(client):
+def test_the_schema_documents_the_lookup_and_its_offers(client):
     schema = client.get("/api/v1/schema/?format=json").json()
 
     operation = schema["paths"]["/api/v1/customers/lookup/"]["get"]
     assert {"200", "400", "401", "403", "404", "429"} <= set(operation["responses"])
     offers = schema["components"]["schemas"]["PosClient"]["properties"]["offers"]
-    assert "Always empty for now" in offers["description"]
+    assert "offer_code" in offers["description"]
 
 
 def test_a_tills_key_is_issued_for_its_store(integration, store, claire):
@@ -243,3 +243,37 @@ def test_a_tills_key_is_issued_for_its_store(integration, store, claire):
     till = APIClient()
     till.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert till.get(URL, {"pos_id": "C-1"}).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_audit_row_is_committed_before_the_answer_leaves(integration, store, claire):
+    """Outside a test's transaction, as in production: the audit INSERT commits on its
+    own, so another connection sees the row as soon as the till has its answer."""
+    from django.db import connections
+
+    response = _till(integration, store).get(URL, {"pos_id": "C-1"})
+
+    assert response.status_code == 200
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                "SELECT actor_id, action, path, detail->>'via' FROM customers_auditevent "
+                "WHERE customer_ref = %s",
+                [claire.pk],
+            )
+            rows = cursor.fetchall()
+    finally:
+        other.close()
+    assert rows == [(integration.pk, "view", URL, "pos-lookup")]
+
+
+def test_a_refused_lookup_says_when_to_ask_again(integration, store, claire, settings):
+    settings.POS_LOOKUP_RATE = "2/min"
+    till = _till(integration, store)
+
+    answers = [till.get(URL, {"pos_id": "C-1"}) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    # Until the first of the two leaves the minute's window.
+    assert 58 <= int(answers[2]["Retry-After"]) <= 60
