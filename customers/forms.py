@@ -68,6 +68,14 @@ class ClientFilter(django_filters.FilterSet):
     def _start_of_day(self, day: datetime.date) -> datetime.datetime:
         return datetime.datetime.combine(day, datetime.time.min, tzinfo=self.zone)
 
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        # The search last: on PostgreSQL it keeps a bounded number of matches, which must
+        # be chosen among the clients the other filters leave, not narrowed after.
+        data = self.form.cleaned_data
+        for name in sorted(data, key=lambda name: name == "q"):
+            queryset = self.filters[name].filter(queryset, data[name])
+        return queryset
+
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return customer_search(queryset, value)
 

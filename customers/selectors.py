@@ -12,11 +12,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.contrib.postgres.search import TrigramWordSimilarity
+from django.contrib.postgres.search import TrigramWordDistance, TrigramWordSimilarity
 from django.db import connection
 from django.db.models import (
     Case,
     Count,
+    Exists,
     F,
     OuterRef,
     Prefetch,
@@ -27,7 +28,8 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber, TruncMonth
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Collate, Lower, RowNumber, TruncMonth
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -117,14 +119,140 @@ def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Custome
             Q(search_name__startswith=lowered) | Q(search_name__contains=f" {lowered}")
         ).order_by("last_name", "first_name", "pk")
     if connection.vendor == "postgresql":
-        return (
-            queryset.filter(
-                Q(search_name__contains=lowered) | Q(search_name__trigram_word_similar=lowered)
-            )
-            .annotate(rank=TrigramWordSimilarity(lowered, "search_name"))
-            .order_by("-rank", "last_name", "first_name", "pk")
-        )
+        return _search_name_postgresql(queryset, lowered)
     return _search_name_sqlite(queryset, lowered)
+
+
+# PostgreSQL name search: rows each bounded pass may read and keep (four pages of 25).
+SEARCH_PASS_ROWS = 100
+
+
+def _search_name_postgresql(queryset: QuerySet[Customer], lowered: str) -> QuerySet[Customer]:
+    """Name search whose work is bounded by the rows kept, not by the rows that match.
+
+    Two passes walk a B-tree in order and stop after SEARCH_PASS_ROWS rows in scope:
+    last names starting with the text, in name order (lower(last_name), lower(first_name)
+    in the "C" collation, so LIKE 'nel%' is a range of the index), and full names
+    starting with it ("claire", "claire dub"; search_name in "C"). Both indexes come from
+    migration 0025, on PostgreSQL only. Only when neither pass is full (a rare name, a
+    typo) do two more run, each also stopped at SEARCH_PASS_ROWS: the text inside a name
+    ("bois"; the GIN trigram index) and names close to it, nearest first ("clare dubios";
+    the word-similarity operator on the same index). The page is ranked among those few
+    ids: last-name prefixes by name, then full-name prefixes, then the rest by word
+    similarity. One query: the passes are a UNION ALL inside `id IN (...)`, each carrying
+    the queryset's scope and filters (so ClientFilter applies the search last).
+    """
+    query = queryset.query
+    tables = [alias for alias in query.alias_map if query.alias_refcount[alias]]
+    if len(tables) > 1 or query.is_sliced or query.distinct or query.combinator:
+        return _search_name_postgresql_orm(queryset, lowered)  # joins: not written for them
+    where, where_params = query.get_compiler(connection=connection).compile(query.where)
+    where = where or "TRUE"
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    prefix = connection.ops.prep_for_like_query(lowered) + "%"
+    inside = "%" + connection.ops.prep_for_like_query(lowered) + "%"
+    rows = int(SEARCH_PASS_ROWS)
+    last_key = f'lower({table}."last_name") COLLATE "C"'
+    first_key = f'lower({table}."first_name") COLLATE "C"'
+    name_key = f'{table}."search_name" COLLATE "C"'
+    # Names and placeholders only: the text typed is always a parameter.
+    last_pass = f"SELECT {table}.id FROM {table} WHERE ({where}) AND {last_key} LIKE %s"  # noqa: S608
+    name_pass = f"SELECT {table}.id FROM {table} WHERE ({where}) AND {name_key} LIKE %s"  # noqa: S608
+    # The text inside a name and the typos only when neither prefix pass is full: a common
+    # surname never pays for them (PostgreSQL skips those branches: a one-time filter).
+    not_full = (
+        f"NOT EXISTS ({last_pass} OFFSET {rows - 1} LIMIT 1) "
+        f"AND NOT EXISTS ({name_pass} OFFSET {rows - 1} LIMIT 1)"
+    )
+    not_full_params = [*where_params, prefix, *where_params, prefix]
+    sql = (
+        f"({last_pass} ORDER BY {last_key}, {first_key}, {table}.id LIMIT {rows}) UNION ALL "  # noqa: S608
+        f"({name_pass} ORDER BY {name_key}, {table}.id LIMIT {rows}) UNION ALL "
+        f"(SELECT {table}.id FROM {table} WHERE ({where}) AND {not_full} "
+        f'AND {table}."search_name" LIKE %s LIMIT {rows}) UNION ALL '
+        f"(SELECT {table}.id FROM {table} WHERE ({where}) AND {not_full} "
+        f'AND %s <%% {table}."search_name" '
+        f'ORDER BY %s <<-> {table}."search_name", {table}.id LIMIT {rows})'
+    )
+    params = [
+        *where_params,
+        prefix,
+        *where_params,
+        prefix,
+        *where_params,
+        *not_full_params,
+        inside,
+        *where_params,
+        *not_full_params,
+        lowered,
+        lowered,
+    ]
+    match = f"CASE WHEN {last_key} LIKE %s THEN 0 WHEN {name_key} LIKE %s THEN 1 ELSE 2 END"
+    similarity = (
+        f"CASE WHEN {last_key} LIKE %s OR {name_key} LIKE %s THEN 1 "
+        f'ELSE word_similarity(%s, {table}."search_name") END'
+    )
+    key = f"CASE WHEN {last_key} NOT LIKE %s AND {name_key} LIKE %s THEN {name_key} ELSE {last_key} END"
+    return queryset.filter(pk__in=_raw(sql, params)).order_by(
+        _raw(match, (prefix, prefix)).asc(),
+        # Prefixes by name (last names, or the full name), the rest by word similarity.
+        _raw(similarity, (prefix, prefix, lowered)).desc(),
+        _raw(key, (prefix, prefix)).asc(),
+        _raw(first_key).asc(),
+        "pk",
+    )
+
+
+def _raw(sql: str, params: Iterable[Any] = ()) -> RawSQL:
+    """SQL of column names and placeholders (callers pass what was typed as parameters)."""
+    return RawSQL(sql, tuple(params))  # noqa: S611
+
+
+def _search_name_postgresql_orm(queryset: QuerySet[Customer], lowered: str) -> QuerySet[Customer]:
+    """The same passes written with the ORM, for a queryset with joins (slower to build)."""
+    last_key = Collate(Lower("last_name"), "C")
+    first_key = Collate(Lower("first_name"), "C")
+    name_key = Collate("search_name", "C")
+    base = queryset.order_by().values("pk")
+    last_prefix = (
+        base.alias(last_key=last_key, first_key=first_key)
+        .filter(last_key__startswith=lowered)
+        .order_by("last_key", "first_key", "pk")[:SEARCH_PASS_ROWS]
+    )
+    name_prefix = (
+        base.alias(name_key=name_key)
+        .filter(name_key__startswith=lowered)
+        .order_by("name_key", "pk")[:SEARCH_PASS_ROWS]
+    )
+    # The text inside a name and the typos only when the prefixes fill no pass: a common
+    # surname never pays for them (PostgreSQL skips the branch: a one-time filter).
+    prefixes_full = Exists(last_prefix[SEARCH_PASS_ROWS - 1 :]) | Exists(
+        name_prefix[SEARCH_PASS_ROWS - 1 :]
+    )
+    inside = base.filter(~prefixes_full, search_name__contains=lowered)[:SEARCH_PASS_ROWS]
+    close = (
+        base.filter(~prefixes_full, search_name__trigram_word_similar=lowered)
+        .alias(distance=TrigramWordDistance(lowered, "search_name"))
+        .order_by("distance")[:SEARCH_PASS_ROWS]
+    )
+    candidates = last_prefix.union(name_prefix, inside, close, all=True)
+    return (
+        queryset.filter(pk__in=candidates)
+        .alias(last_key=last_key, first_key=first_key, name_key=name_key)
+        .annotate(
+            match=Case(
+                When(last_key__startswith=lowered, then=Value(0)),
+                When(name_key__startswith=lowered, then=Value(1)),
+                default=Value(2),
+            ),
+            rank=TrigramWordSimilarity(lowered, "search_name"),
+        )
+        .alias(
+            similarity=Case(When(match__lt=2, then=Value(1.0)), default=F("rank")),
+            key=Case(When(match=1, then=F("name_key")), default=F("last_key")),
+        )
+        .order_by("match", "-similarity", "key", "first_key", "pk")
+    )
 
 
 # SQLite name search: rows read to rank in Python, and matches kept (a search, not a list).
@@ -414,14 +542,24 @@ def message_channel_default(
     return open_now or otherwise or (wanted if is_channel(wanted) else channel_codes()[0])
 
 
-def _weekly_capped(reasons: QuerySet[Reason]) -> QuerySet[Reason]:
+def _weekly_capped(
+    reasons: QuerySet[Reason],
+    *,
+    cap: int | None = None,
+    always: int | None = None,
+    week_ago: datetime.datetime | None = None,
+) -> QuerySet[Reason]:
     """Annotate each reason with `client_rank` (its place among its client's reasons of
     this queryset, best first) and `allowed`: at most REASONS_MAX_PER_CLIENT_PER_WEEK
-    reasons per client, minus the contacts they already had in the last 7 days (the
-    client's replies and sign-ups always pass). A reason passes when
-    `client_rank <= allowed`."""
-    cap = settings.REASONS_MAX_PER_CLIENT_PER_WEEK
-    week_ago = timezone.now() - datetime.timedelta(days=7)
+    reasons per client (`cap`), minus the contacts they already had in the last 7 days
+    (since `week_ago`); the client's replies and sign-ups always pass (`always`, one more
+    than the cap). A reason passes when `client_rank <= allowed`."""
+    if cap is None:
+        cap = settings.REASONS_MAX_PER_CLIENT_PER_WEEK
+    if always is None:
+        always = cap + 1
+    if week_ago is None:
+        week_ago = timezone.now() - datetime.timedelta(days=7)
     recent_contacts = (
         Contact.objects.filter(
             customer=OuterRef("customer_id"),
@@ -443,7 +581,7 @@ def _weekly_capped(reasons: QuerySet[Reason]) -> QuerySet[Reason]:
         # What the client started (a reply, a sign-up) always reaches the associate:
         # the weekly cap is about us reaching out, not about answering.
         allowed=Case(
-            When(kind__in=client_initiated_kinds(), then=Value(cap + 1)),
+            When(kind__in=client_initiated_kinds(), then=Value(always)),
             default=Value(cap) - F("contacted"),
         ),
     )
@@ -489,14 +627,92 @@ class _SliceRow:
         return (-self.score, self.due_on, self.pk)
 
 
+# Today's slice query as the ORM writes it, once per process and shape: key -> (SQL, and
+# for each parameter either the name of the value it stands for or the constant itself).
+_SLICE_SQL: dict[tuple, tuple[str, list[tuple[str | None, Any]]]] = {}
+SLICE_SQL_ONCE = True  # False: the ORM writes it on every call (a test compares the two)
+
+
+def _stand_ins(values: dict[str, Any]) -> dict[str, Any]:
+    """A value of the same type for each of `values`, all different from one another and
+    from anything a real query holds (negative ids, dates and times in year 1900)."""
+    stand_ins: dict[str, Any] = {}
+    for index, (name, value) in enumerate(sorted(values.items())):
+        if isinstance(value, datetime.datetime):
+            stand_ins[name] = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC) + (
+                datetime.timedelta(seconds=index)
+            )
+        elif isinstance(value, datetime.date):
+            stand_ins[name] = datetime.date(1900, 1, 1) + datetime.timedelta(days=index)
+        elif _plain_int(value):
+            stand_ins[name] = -987_654_000 - index
+        else:
+            raise TypeError(f"{name}: no stand-in for {type(value).__name__}")
+    return stand_ins
+
+
+def _plain_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _slice_rows(
+    query: Callable[[dict[str, Any]], QuerySet], values: dict[str, Any], key: tuple
+) -> list[_SliceRow]:
+    """Run `query(values)` (a values_list of _SliceRow's fields), its SQL written once.
+
+    Today's slice is the same query on every request but for a few values (who, which
+    store, which day, since when, the cap): building and compiling the ORM's union,
+    window and subquery cost ~7 ms a read, twice the SQL's own time. So the query is built
+    once per process and shape (`key`) with a stand-in for each value, compiled, and each
+    stand-in's place among the parameters noted; each call puts its own values there.
+    The SQL is the ORM's, byte for byte (`tests/customers/test_today_slice.py` holds the
+    two ways together)."""
+    if connection.vendor != "postgresql" or not SLICE_SQL_ONCE:
+        return [_SliceRow(*row) for row in query(values)]
+    key = (*key, connection.alias)
+    compiled = _SLICE_SQL.get(key)
+    if compiled is None:
+        stand_ins = _stand_ins(values)
+        sql, params = query(stand_ins).query.sql_with_params()
+        names = {(type(value), value): name for name, value in stand_ins.items()}
+        # An integer may come wrapped (psycopg's Int4 for a Value()): matched as an int,
+        # and the call's own value wrapped the same way below.
+        template = [
+            (names.get((int if _plain_int(param) else type(param), param)), param)
+            for param in params
+        ]
+        if {name for name, _ in template if name} != set(values) or any(
+            name is None and isinstance(param, datetime.date) for name, param in template
+        ):
+            # A value the ORM turned into something else, or a day or time the query read
+            # by itself (it would stay in the SQL): no shortcut for this shape.
+            return [_SliceRow(*row) for row in query(values)]
+        compiled = _SLICE_SQL[key] = (sql, template)
+    sql, template = compiled
+    params = [
+        param if name is None else type(param)(values[name]) if _plain_int(param) else values[name]
+        for name, param in template
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [_SliceRow(*row) for row in cursor.fetchall()]
+
+
 def _best_capped(
-    branches: list[QuerySet[Reason]], *, limit: int, branch_of: Callable[[_SliceRow], int]
+    branches: Callable[[dict[str, Any]], list[QuerySet[Reason]]],
+    values: dict[str, Any],
+    *,
+    key: str,
+    count: int,
+    limit: int,
+    branch_of: Callable[[_SliceRow], int],
 ) -> tuple[list[Reason], bool]:
     """The best `limit` reasons of the union of `branches` under the weekly cap, and
     whether more pass.
 
-    Each branch is a set of reasons one of Reason's partial indexes serves in Today's
-    order (an associate's own clients, the store's unowned clients, the store's replies
+    `branches(values)` builds the `count` branches from `values` (the ids, days and times the
+    query depends on: see `_slice_rows`, which writes its SQL once). Each branch is a set
+    of reasons one of Reason's partial indexes serves in Today's order (an associate's own clients, the store's unowned clients, the store's replies
     and sign-ups); `branch_of` tells which branch a row came from. A first query reads
     the best `limit * TODAY_SLICE_FACTOR` rows of each branch (an index scan with a
     LIMIT each, UNION ALL), ranks each client's reasons and counts their week's contacts
@@ -508,35 +724,56 @@ def _best_capped(
     (rarely: the cap rejected most of a slice) the slices are read again eight times
     larger, and at last whole. Two queries in the common case, whatever the store's size.
     """
-    if connection.vendor != "postgresql" and len(branches) > 1:
+    if connection.vendor != "postgresql" and count > 1:
         # SQLite (the demo) cannot order and slice inside a UNION: one branch, OR-ed.
-        combined = branches[0]
-        for branch in branches[1:]:
-            combined = combined | branch
-        branches, branch_of = [combined], lambda reason: 0
+        build = branches
+
+        def branches(values):
+            combined, *others = build(values)
+            for branch in others:
+                combined = combined | branch
+            return [combined]
+
+        count, branch_of = 1, lambda reason: 0
+    # The weekly cap's values, with the caller's: all a stand-in when the SQL is written.
+    cap = settings.REASONS_MAX_PER_CLIENT_PER_WEEK
+    values = {
+        **values,
+        "cap": cap,
+        "always": cap + 1,
+        "week_ago": timezone.now() - datetime.timedelta(days=7),
+    }
     size: int | None = (limit + 1) * TODAY_SLICE_FACTOR
-    while True:
+
+    def query(values: dict[str, Any], size: int | None) -> QuerySet:
         slices = [
             branch.order_by(*TODAY_ORDER).values("pk")[:size]
             if size is not None
             else branch.order_by().values("pk")
-            for branch in branches
+            for branch in branches(values)
         ]
         ids = slices[0].union(*slices[1:], all=True) if len(slices) > 1 else slices[0]
         # Plain tuples, not models: a model with its client and product costs ~0.15 ms
         # a row to build, ten times the SQL of the whole slice.
-        rows = [
-            _SliceRow(*row)
-            for row in _weekly_capped(Reason.objects.filter(pk__in=ids))
-            .order_by(*TODAY_ORDER)
-            .values_list("pk", "score", "due_on", "owner_id", "client_rank", "allowed")
-        ]
+        capped = _weekly_capped(
+            Reason.objects.filter(pk__in=ids),
+            cap=values["cap"],
+            always=values["always"],
+            week_ago=values["week_ago"],
+        )
+        return capped.order_by(*TODAY_ORDER).values_list(
+            "pk", "score", "due_on", "owner_id", "client_rank", "allowed"
+        )
+
+    kinds = tuple(client_initiated_kinds())
+    while True:
+        rows = _slice_rows(
+            lambda values, size=size: query(values, size), values, (key, size, count, kinds)
+        )
         passed = [row for row in rows if row.client_rank <= row.allowed]
         if size is not None:
             cutoff = passed[limit].key if len(passed) > limit else None
-            parts = [
-                [row for row in rows if branch_of(row) == index] for index in range(len(slices))
-            ]
+            parts = [[row for row in rows if branch_of(row) == index] for index in range(count)]
             if any(
                 len(part) >= size and (cutoff is None or part[-1].key < cutoff) for part in parts
             ):
@@ -568,20 +805,26 @@ def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
     clients; the replies and sign-ups of the store's clients nobody active looks after),
     read through the copies of the client's associate and store on the reason.
     """
-    due = Reason.objects.due().filter(customer__erased_at__isnull=True)
     started = client_initiated_kinds()
-    branches = [
-        due.filter(owner=staff),
-        due.filter(store_id=staff.store_id, owner__isnull=True, kind__in=started),
-        due.filter(store_id=staff.store_id, owner__user__is_active=False, kind__in=started),
-    ]
+
+    def branches(values: dict[str, Any]) -> list[QuerySet[Reason]]:
+        due = Reason.objects.due(values["today"]).filter(customer__erased_at__isnull=True)
+        store_id = values["store_id"]
+        return [
+            due.filter(owner_id=values["staff_id"]),
+            due.filter(store_id=store_id, owner__isnull=True, kind__in=started),
+            due.filter(store_id=store_id, owner__user__is_active=False, kind__in=started),
+        ]
 
     def branch_of(reason: _SliceRow) -> int:
         if reason.owner_id == staff.pk:
             return 0
         return 1 if reason.owner_id is None else 2
 
-    reasons, _ = _best_capped(branches, limit=limit, branch_of=branch_of)
+    values = {"staff_id": staff.pk, "store_id": staff.store_id, "today": timezone.localdate()}
+    reasons, _ = _best_capped(
+        branches, values, key="today", count=3, limit=limit, branch_of=branch_of
+    )
     return reasons
 
 
@@ -594,14 +837,25 @@ def reasons_for_store_queue(*, staff: StaffMember, limit: int = 20) -> tuple[lis
     queries in the common case (see `_best_capped`); returns at most `limit` reasons and
     whether there were more.
     """
-    unowned = (
-        Reason.objects.due()
-        .filter(store_id=staff.store_id, customer__erased_at__isnull=True)
-        .exclude(kind__in=client_initiated_kinds())
-    )
-    branches = [unowned.filter(owner__isnull=True), unowned.filter(owner__user__is_active=False)]
+
+    def branches(values: dict[str, Any]) -> list[QuerySet[Reason]]:
+        unowned = (
+            Reason.objects.due(values["today"])
+            .filter(store_id=values["store_id"], customer__erased_at__isnull=True)
+            .exclude(kind__in=client_initiated_kinds())
+        )
+        return [
+            unowned.filter(owner__isnull=True),
+            unowned.filter(owner__user__is_active=False),
+        ]
+
     return _best_capped(
-        branches, limit=limit, branch_of=lambda reason: 0 if reason.owner_id is None else 1
+        branches,
+        {"store_id": staff.store_id, "today": timezone.localdate()},
+        key="queue",
+        count=2,
+        limit=limit,
+        branch_of=lambda reason: 0 if reason.owner_id is None else 1,
     )
 
 

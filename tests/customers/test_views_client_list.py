@@ -217,3 +217,66 @@ def test_one_or_two_letters_match_names_starting_with_them(client, associate, st
         CustomerFactory(first_name=first, last_name=last, home_store=store)
     client.force_login(associate.user)
     assert _names(client.get(URL, {"q": "ma"})) == ["Maya Lee", "Ana Martin"]
+
+
+def test_search_lists_last_name_prefixes_first_then_full_names_then_the_rest(
+    client, associate, store
+):
+    for first, last in [
+        ("Bea", "Nelson"),
+        ("Ana", "Nelsonne"),
+        ("Ana", "Nelson"),
+        ("Nelson", "Adams"),
+        ("Cara", "Danelson"),
+        ("Dan", "Lee"),
+    ]:
+        CustomerFactory(first_name=first, last_name=last, home_store=store)
+    client.force_login(associate.user)
+    assert _names(client.get(URL, {"q": "nelson"})) == [
+        "Ana Nelson",  # last names starting with it, by name
+        "Bea Nelson",
+        "Ana Nelsonne",
+        "Nelson Adams",  # then full names starting with it
+        "Cara Danelson",  # then inside a name, or close to it
+    ]
+
+
+def test_search_work_is_bounded_and_chosen_after_the_filters(
+    client, associate, store, other_store, monkeypatch, django_assert_num_queries
+):
+    """Each pass keeps SEARCH_PASS_ROWS rows (2 here): a common surname reads a screen, not
+    every match; the other filters narrow before the search picks, never after."""
+    from customers import selectors
+
+    monkeypatch.setattr(selectors, "SEARCH_PASS_ROWS", 2)
+    for first in ["Cy", "Ana", "Bo"]:
+        CustomerFactory(first_name=first, last_name="Nelson", home_store=store)
+    CustomerFactory(first_name="Al", last_name="Nelson", home_store=other_store)
+    CustomerFactory(first_name="Zed", last_name="Nelson", home_store=store, tier="gold")
+    client.force_login(associate.user)
+    client.get(URL, {"q": "warm-up"}, HTTP_HX_REQUEST="true")
+    # user, staff with store, the page of clients (one query, whatever the matches)
+    with django_assert_num_queries(3):
+        client.get(URL, {"q": "nelson"}, HTTP_HX_REQUEST="true")
+    assert _names(client.get(URL, {"q": "nelson"})) == ["Ana Nelson", "Bo Nelson"]
+    assert _names(client.get(URL, {"q": "nelson", "tier": "gold"})) == ["Zed Nelson"]
+
+
+def test_search_of_a_queryset_with_joins_ranks_the_same(associate, store):
+    """The passes are written in SQL over the queryset's own conditions; a queryset that
+    joins another table goes through the same passes built with the ORM."""
+    from customers.models import Customer
+    from customers.selectors import customer_search
+
+    for first, last in [
+        ("Bea", "Nelson"),
+        ("Ana", "Nelson"),
+        ("Nelson", "Adams"),
+        ("Cy", "Danelson"),
+    ]:
+        CustomerFactory(first_name=first, last_name=last, home_store=store)
+    plain = Customer.objects.filter(home_store=store)
+    joined = Customer.objects.filter(home_store__name=store.name)
+    expected = ["Ana Nelson", "Bea Nelson", "Nelson Adams", "Cy Danelson"]
+    assert [c.full_name for c in customer_search(plain, "nelson")] == expected
+    assert [c.full_name for c in customer_search(joined, "nelson")] == expected
