@@ -10,9 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -125,15 +126,13 @@ def client_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _card_context(customer: Customer, **extra) -> dict:
-    orders, next_cursor = selectors.customer_orders_page(customer)
-    engagement = selectors.engagement_by_month(customer)
-    peak = max((month["total"] for month in engagement), default=0) or 1
-    for month in engagement:
-        # Bars of a 70-unit-high chart, the busiest month at full height.
-        month["height"] = max(2, round(60 * month["total"] / peak)) if month["total"] else 0
-        month["y"] = 65 - month["height"]
+    """What the card's first paint shows: who, the reasons and suggestions with their why,
+    the open offers, how to reach, sizes and preferences, the latest purchases, notes. The
+    points, the engagement chart and the contact log are sections of their own, loaded
+    right after (`client_section`)."""
+    orders, next_cursor = selectors.customer_orders_page(customer, size=CARD_ORDERS)
     context = _reach_context(customer)
-    loyalty = services.loyalty_card(customer)
+    loyalty = services.loyalty_card(customer, points=False)
     recommendations = services.recommendations_for(customer)
     for suggestion in recommendations:
         # A suggestion in the category an open offer is about leads to that offer.
@@ -151,13 +150,87 @@ def _card_context(customer: Customer, **extra) -> dict:
             "reasons": list(
                 customer.reasons.open().select_related("product").order_by("-score", "due_on")[:10]
             ),
-            "contact_log": selectors.contact_log_for_card(customer),
-            "engagement": engagement,
-            "engagement_summary": selectors.engagement_summary(engagement),
+            "sections": {
+                name: reverse(f"customers:{name}", args=[customer.pk]) for name in SECTIONS
+            },
         }
     )
     context.update(extra)
     return context
+
+
+# The card's secondary sections, each loaded after the first paint (htmx, on load) and a
+# page of its own without JavaScript: name -> (template, what it reads).
+def _points_context(customer: Customer) -> dict:
+    balance, movements = services.loyalty_points(customer)
+    return {"balance": balance, "movements": movements}
+
+
+def _engagement_context(customer: Customer) -> dict:
+    engagement = selectors.engagement_by_month(customer)
+    peak = max((month["total"] for month in engagement), default=0) or 1
+    for month in engagement:
+        # Bars of a 70-unit-high chart, the busiest month at full height.
+        month["height"] = max(2, round(60 * month["total"] / peak)) if month["total"] else 0
+        month["y"] = 65 - month["height"]
+    return {
+        "engagement": engagement,
+        "engagement_summary": selectors.engagement_summary(engagement),
+    }
+
+
+def _log_context(customer: Customer) -> dict:
+    return {"contact_log": selectors.contact_log_for_card(customer)}
+
+
+SECTIONS = {
+    "points": ("customers/_card_points.html", "Points", _points_context),
+    "engagement": ("customers/_card_engagement.html", "Engagement", _engagement_context),
+    "log": ("customers/_card_log.html", "Contact log", _log_context),
+}
+CARD_ORDERS = 3  # purchases in the first paint; older ones load as the list is scrolled
+
+
+def _client_section(request: HtmxHttpRequest, pk: int, name: str) -> HttpResponse:
+    """One of the card's secondary sections: the same access check as the card (a client
+    of another store is a 404 and a recorded refusal), each view audited as the card's is.
+    htmx swaps the section into the card; without it, it is a page of its own."""
+    customer = _get_customer_for_staff(request, pk)
+    services.audit_record(
+        request=request,
+        action=AuditEvent.Action.VIEW,
+        customer=customer,
+        detail={"section": name},
+    )
+    template, title, read = SECTIONS[name]
+    context = {"customer": customer, "section_template": template, "section_title": title}
+    context.update(read(customer))
+    if not (request.htmx and not request.htmx.history_restore_request):
+        template = "customers/client_section.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+@login_required
+def client_points(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The client's points: balance and last movements (one query)."""
+    return _client_section(request, pk, "points")
+
+
+@require_GET
+@login_required
+def client_engagement(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Opens, visits and favourites per month over the last year (one query)."""
+    return _client_section(request, pk, "engagement")
+
+
+@require_GET
+@login_required
+def client_log(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The contact log: contacts and the messages sent without one (two queries)."""
+    return _client_section(request, pk, "log")
 
 
 def _reach_context(customer: Customer, **extra) -> dict:
@@ -277,6 +350,12 @@ def client_orders(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         before_id = None
     if before_at is None or before_id is None:
         raise Http404("A page of older orders needs `before` (a date and time) and `id`.")
+    services.audit_record(
+        request=request,
+        action=AuditEvent.Action.VIEW,
+        customer=customer,
+        detail={"section": "orders"},
+    )
     orders, next_cursor = selectors.customer_orders_page(customer, before=(before_at, before_id))
     context = {
         "customer": customer,

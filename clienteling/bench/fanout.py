@@ -63,6 +63,28 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _worker_answers(env: dict[str, str]) -> bool:
+    """Whether a worker on the broker answers a ping (asked from a process of its own)."""
+    ping = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "--app",
+            "clienteling",
+            "inspect",
+            "ping",
+            "--timeout",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    return ping.returncode == 0
+
+
 def _postgres_backends() -> list[int]:
     """The server processes of this database's connections (the workers' among them)."""
     from django.db import connection
@@ -175,8 +197,11 @@ def reminder_fanout(count: int) -> dict[str, Any]:
     try:
         # The clock starts once the worker answers (its start, Django's set-up, takes a
         # few seconds that are not delivery).
+        # Asked by `celery inspect ping` in a process of its own: a ping from this process
+        # would leave a reply consumer on a pooled broker connection of this process (a
+        # test that later resets kombu's pools then waits on it).
         booted = time.perf_counter()
-        while not app.control.ping(timeout=0.5):
+        while not _worker_answers(env):
             if worker.poll() is not None or time.perf_counter() - booted > 120:
                 raise RuntimeError("the fan-out's worker did not start")
         boot_seconds = time.perf_counter() - booted

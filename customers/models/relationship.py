@@ -24,15 +24,16 @@ CLIENT_STARTED_KINDS = ["signed_up", "client_replied"]
 
 
 class ReasonQuerySet(models.QuerySet):
-    def open(self) -> ReasonQuerySet:
-        """Open reasons, and snoozed ones whose snooze has run out."""
-        today = timezone.localdate()
+    def open(self, on: datetime.date | None = None) -> ReasonQuerySet:
+        """Open reasons, and snoozed ones whose snooze has run out (by `on`, today)."""
+        today = on or timezone.localdate()
         return self.filter(
             Q(state=Reason.State.OPEN) | Q(state=Reason.State.SNOOZED, snoozed_until__lte=today)
         )
 
     def due(self, on: datetime.date | None = None) -> ReasonQuerySet:
-        return self.open().filter(due_on__lte=on or timezone.localdate())
+        on = on or timezone.localdate()
+        return self.open(on).filter(due_on__lte=on)
 
     def for_associate(self, staff: StaffMember) -> ReasonQuerySet:
         """Reasons about the associate's own clients; and, for everyone of the store, the

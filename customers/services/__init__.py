@@ -24,7 +24,7 @@ from .ingest import (
     engagement_ingest_bulk,
     order_ingest_bulk,
 )
-from .loyalty import loyalty_card, loyalty_earn_for_orders, points_record
+from .loyalty import loyalty_card, loyalty_earn_for_orders, loyalty_points, points_record
 from .merge import customer_merge, customer_merge_check
 from .notes import note_add, note_set_pinned, note_text_clean, note_update
 from .orders import order_update_alteration, order_update_shipment
@@ -110,6 +110,7 @@ __all__ = [
     "is_suppressed",
     "loyalty_card",
     "loyalty_earn_for_orders",
+    "loyalty_points",
     "manages_store",
     "message_deliver",
     "message_delivery_update",

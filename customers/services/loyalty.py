@@ -378,13 +378,38 @@ class LoyaltyCard:
         return None
 
 
-def loyalty_card(customer: Customer, *, today: datetime.date | None = None) -> LoyaltyCard:
+def loyalty_card(
+    customer: Customer, *, today: datetime.date | None = None, points: bool = True
+) -> LoyaltyCard:
     """The balance with the last movements (one query: the balance rides along as a
-    subquery), and the usable offers (one query): two queries whatever the numbers."""
+    subquery), and the usable offers (one query): two queries whatever the numbers.
+
+    `points=False` reads the offers alone (the card's first paint: what a suggestion links
+    to); the balance and movements are `loyalty_points`, the section loaded after."""
     try:
         declined = declines_offers(customer.contact_preferences.topics_declined)
     except ContactPreferences.DoesNotExist:
         declined = False
+    balance, movements = loyalty_points(customer) if points else (0, [])
+    offers = []
+    if not declined:
+        offers = list(
+            ClientOffer.objects.filter(customer=customer)
+            .usable(today)
+            .select_related("offer__reward_category", "offer__trigger_category")
+            .order_by("valid_until", "pk")
+        )
+    return LoyaltyCard(
+        balance=balance,
+        movements=movements,
+        offers=offers,
+        declines_offers=declined,
+    )
+
+
+def loyalty_points(customer: Customer) -> tuple[int, list[PointsMovement]]:
+    """The balance and the last movements, in one query (the balance rides along as a
+    subquery on each movement): the card's points, loaded after its first paint."""
     total = (
         PointsMovement.objects.filter(customer=OuterRef("customer"))
         .order_by()
@@ -397,17 +422,4 @@ def loyalty_card(customer: Customer, *, today: datetime.date | None = None) -> L
         .exclude(points=0)
         .annotate(balance=Subquery(total))[:CARD_MOVEMENTS]
     )
-    offers = []
-    if not declined:
-        offers = list(
-            ClientOffer.objects.filter(customer=customer)
-            .usable(today)
-            .select_related("offer__reward_category", "offer__trigger_category")
-            .order_by("valid_until", "pk")
-        )
-    return LoyaltyCard(
-        balance=movements[0].balance if movements else 0,
-        movements=movements,
-        offers=offers,
-        declines_offers=declined,
-    )
+    return (movements[0].balance if movements else 0), movements

@@ -350,7 +350,10 @@ def test_the_card_shows_the_open_offer_its_why_and_the_suggestion_links_to_it(
     page = client.get(f"/clients/{claire.pk}/").content.decode()
 
     assert "Points and offers" in page
-    assert "1,200 points" in page
+    points_url = f"/clients/{claire.pk}/points/"
+    assert f'hx-get="{points_url}" hx-trigger="load"' in page
+    points = client.get(points_url, HTTP_HX_REQUEST="true").content.decode()
+    assert "1,200 points" in points and "Adjusted" in points
     assert 'id="offer-first-shoes"' in page
     assert "never shoes: first shoes earn double points on dresses." in page
     assert "<code>first-shoes</code>" in page

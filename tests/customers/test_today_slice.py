@@ -155,3 +155,56 @@ def test_today_reads_one_slice_and_the_chosen_rows(associate, store, django_asse
     with django_assert_num_queries(2):
         reasons = selectors.reasons_for_today(staff=associate, limit=30)
     assert [reason.score for reason in reasons] == list(range(39, 9, -1))
+
+
+def _slice_sql(run) -> tuple[list[str], list]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        result = run()
+    return [query["sql"] for query in queries.captured_queries], result
+
+
+@pytest.mark.parametrize("read", ["today", "queue"])
+def test_the_slice_sql_written_once_is_the_orms_with_this_calls_values(
+    associate, store, other_store, monkeypatch, time_machine, read
+):
+    """The slice's SQL is compiled once per shape with stand-ins; every call must run
+    exactly what the ORM writes for its own staff member, store, day and week."""
+    other = StaffMemberFactory(store=other_store, role="associate")
+    for staff in (associate, other):
+        for score in (50, 40):
+            ReasonFactory(
+                customer=CustomerFactory(home_store=staff.store, assigned_associate=staff),
+                score=score,
+            )
+        ReasonFactory(
+            customer=CustomerFactory(home_store=staff.store, assigned_associate=None),
+            score=45,
+        )
+    # Snoozed until tomorrow: due tomorrow only (the day is a value, never kept in the SQL).
+    ReasonFactory(
+        customer=CustomerFactory(home_store=store, assigned_associate=associate),
+        score=99,
+        state="snoozed",
+        snoozed_until=timezone.localdate() + datetime.timedelta(days=1),
+    )
+    monkeypatch.setattr(selectors, "_SLICE_SQL", {})
+
+    def run(staff):
+        if read == "today":
+            return [reason.pk for reason in selectors.reasons_for_today(staff=staff, limit=5)]
+        rows, more = selectors.reasons_for_store_queue(staff=staff, limit=5)
+        return [reason.pk for reason in rows], more
+
+    time_machine.move_to(timezone.now(), tick=False)
+    for _day in range(2):
+        for staff in (associate, other):
+            monkeypatch.setattr(selectors, "SLICE_SQL_ONCE", True)
+            once = _slice_sql(lambda staff=staff: run(staff))
+            monkeypatch.setattr(selectors, "SLICE_SQL_ONCE", False)
+            orm = _slice_sql(lambda staff=staff: run(staff))
+            assert once == orm
+        time_machine.shift(datetime.timedelta(days=1))
+    assert len(selectors._SLICE_SQL) == 1
