@@ -102,3 +102,17 @@ def test_check_deploy_warns_when_the_second_factor_is_turned_off():
     )
     assert result.returncode != 0
     assert "clienteling.W001" in result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_do_not_jit_compile_and_forgive_typos():
+    """JIT compiling costs our short queries more than running them (seconds on the
+    performance page at 100,000 clients); the trigram threshold lets "Dubios" find
+    "Dubois". Both are set on every connection the app opens."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW pg_trgm.word_similarity_threshold")
+        assert cursor.fetchone()[0] == "0.35"
