@@ -88,4 +88,7 @@ def history_import_job(options: dict[str, Any] | None = None) -> dict[str, Any]:
         orders.delete()
         customer_refresh_totals(customer_ids=touched)
         ImportRun.objects.filter(pk=run.pk).delete()
-    return {"items": run.rows_done, "unit": "order lines", "details": details}
+    # The figure is the import as an operator runs it (reading the file, checking and
+    # writing every row, the report); writing the file and putting the data set back
+    # are the benchmark's own work, outside it.
+    return {"items": run.rows_done, "unit": "order lines", "seconds": seconds, "details": details}
