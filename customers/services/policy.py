@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db.models import CharField, Count, Exists, Max, Value
@@ -254,85 +254,14 @@ def policy_facts(
     adds one query: whether the client is held out of it, and whether it is paused.
     """
     now = now or timezone.now()
-    preferences = getattr(customer, "contact_preferences", None)
-    consents = {
-        event.channel: (event.granted, event.recorded_at)
-        for event in ConsentEvent.objects.current().filter(customer=customer)
-    }
-    sent = Message.objects.filter(customer=customer).marketing_sent_since(
-        now - datetime.timedelta(days=7)
-    )
-    if exclude_message_id is not None:
-        sent = sent.exclude(pk=exclude_message_id)
-    addresses = {spec.code: spec.address_for(customer) for spec in channels()}
-    # Bounces and suppressions in one query (a UNION): every send path runs this.
-    digests = {
-        (spec.consent, address_digest(addresses[spec.code]))
-        for spec in channels()
-        if addresses[spec.code]
-    }
-    kind = CharField()
-    rows = (
-        Bounce.objects.filter(address__in=[a for a in addresses.values() if a])
-        .annotate(kind=Value("bounce", output_field=kind))
-        .values_list("kind", "channel", "address")
-        .union(
-            Suppression.objects.filter(digest__in={digest for _, digest in digests})
-            .annotate(kind=Value("suppression", output_field=kind))
-            .values_list("kind", "channel", "digest"),
-            all=True,
-        )
-    )
-    bounced_set, suppressed_set = set(), set()
-    for row_kind, channel, value in rows:
-        if row_kind == "bounce" and addresses.get(channel) == value:
-            bounced_set.add(channel)
-        elif row_kind == "suppression" and (channel, value) in digests:
-            suppressed_set.add(channel)
-    bounced, suppressed = frozenset(bounced_set), frozenset(suppressed_set)
-    # When the client last wrote on the channels with a free-text window: asked only when
-    # they agreed to one of them (nothing could go on it otherwise).
-    windowed = [
-        spec.code
-        for spec in channels()
-        if spec.free_text_hours is not None
-        and consents.get(spec.consent, (False, None))[0]
-        and addresses[spec.code]
-    ]
-    last_wrote = {}
-    if windowed:
-        last_wrote = dict(
-            Contact.objects.filter(
-                customer=customer, direction=Contact.Direction.INBOUND, channel__in=windowed
-            )
-            .values("channel")
-            .annotate(last=Max("occurred_at"))
-            .values_list("channel", "last")
-        )
-    store = customer.home_store
-    window = (
-        max(settings.SMS_WINDOW_START, store.sms_window_start or settings.SMS_WINDOW_START),
-        min(settings.SMS_WINDOW_END, store.sms_window_end or settings.SMS_WINDOW_END),
-    )
+    facts = policy_facts_batch(
+        [customer],
+        now=now,
+        exclude_message_ids=set() if exclude_message_id is None else {exclude_message_id},
+        count_marketing_for={customer.pk} if count_marketing else set(),
+    )[customer.pk]
     held_out, paused = subject_facts(customer.pk, subject)
-    return PolicyFacts(
-        time_zone=customer.time_zone or store.time_zone,
-        addresses=addresses,
-        consents=consents,
-        preferred_channel=preferences.preferred_channel if preferences else "",
-        topics_declined=frozenset(preferences.topics_declined if preferences else []),
-        quiet_start=preferences.quiet_hours_start if preferences else None,
-        quiet_end=preferences.quiet_hours_end if preferences else None,
-        max_marketing_per_week=preferences.max_messages_per_week if preferences else 2,
-        marketing_sent_last_7_days=sent.count() if count_marketing else 0,
-        bounced=bounced,
-        suppressed=suppressed,
-        sms_window=window,
-        last_wrote=last_wrote,
-        first_name=customer.first_name,
-        held_out=held_out,
-        paused=paused,
-    )
+    return replace(facts, held_out=held_out, paused=paused)
 
 
 def subject_facts(
@@ -444,15 +373,15 @@ def policy_facts_batch(
     exclude_message_ids: frozenset[int] | set[int] = frozenset(),
     count_marketing_for: set[int] | frozenset[int] = frozenset(),
 ) -> dict[int, PolicyFacts]:
-    """`policy_facts` for many clients at once, in the same few queries whatever their
+    """The policy's facts for many clients at once (`policy_facts` is this for one), in
+    the same few queries whatever their
     number (consent; this week's marketing, for the clients in `count_marketing_for`;
     bounces and suppressions in one UNION; when they last wrote, only when a free-text
     window could matter). Load the clients with `home_store` and `contact_preferences`
     (select_related): each is read from them, never fetched.
 
-    What it returns for a client is what `policy_facts` returns for that client (a test
-    holds the two to that), so the delivery of a batch asks the same `evaluate_policy`
-    the same question a single send does. `exclude_message_ids`: the messages being
+    One code for one client and for many: the delivery of a batch asks `evaluate_policy`
+    exactly the question a single send does. `exclude_message_ids`: the messages being
     delivered (each is left out of its own client's count, as `exclude_message_id`).
     """
     by_id = {customer.pk: customer for customer in customers}

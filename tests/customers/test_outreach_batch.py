@@ -274,8 +274,8 @@ def test_a_claim_taken_over_mid_batch_is_left_to_whoever_has_it(store, settings)
 
 @pytest.mark.django_db
 def test_the_batch_facts_are_the_facts_of_one_client_at_a_time(store, other_store):
-    """`policy_facts_batch` answers for each client what `policy_facts` does: the batch
-    delivery asks the one policy the same question a single send asks."""
+    """A client's facts in a batch of six varied clients are their facts alone (what
+    `policy_facts`, a batch of one, finds): nothing of one client leaks into another's."""
     with time_machine.travel(NOON_NY, tick=False):
         plain = _client(store, 1)
         revoked = _client(store, 2)
