@@ -3,7 +3,7 @@
 Every service that changes rooms, visits, pages or reservations bumps counters after its
 transaction commits. A poll sends back the version it shows; when it is still current
 the answer is a bodiless 204, decided from the cache alone, without a query beyond the
-signed-in user and staff.
+signed-in user with their staff record.
 
 Counters, by who needs to redraw:
 - `store_key`: anything in the store changed (the room board);

@@ -208,7 +208,8 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = [
     # Counts failed sign-ins and refuses a locked-out account before checking its password.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the session's user with their staff record and store.
+    "clienteling.stores.auth.StaffModelBackend",
 ]
 # Lockout by account, not by address: a whole store signs in from one address.
 AXES_LOCKOUT_PARAMETERS = ["username"]

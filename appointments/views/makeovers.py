@@ -225,8 +225,8 @@ def _audit_view(request: HtmxHttpRequest, session: MakeoverSession | None) -> No
 def makeover(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The makeover editor (GET creates nothing: without a session it offers to start one).
 
-    Queries, whatever the rows: the session's user and staff, the appointment with its
-    session, chapters, their products, media, samples, links, and the audit insert.
+    Queries, whatever the rows: the session's user with their staff record, the appointment
+    with its session, chapters, their products, media, samples, links, and the audit insert.
     """
     appointment = _get_appointment_for_staff(request, pk)
     editing = request.GET.get("edit", "")

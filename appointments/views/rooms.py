@@ -11,8 +11,8 @@ Live updates are htmx polling (`hx-trigger="every 1500ms"`), not server-sent eve
 The price is a request per phone per interval. It is made cheap: each poll carries the
 version it shows (`?v=`), and when the version has not moved (counters in the shared
 cache, see `appointments.versions`: the store's shared pages plus the associate's own)
-the answer is a bodiless 204, which htmx does not swap, after two queries (the session's
-user and the staff record). A page for one associate wakes that one phone. 1.5 s rather
+the answer is a bodiless 204, which htmx does not swap, after one query (the session's
+user with their staff record). A page for one associate wakes that one phone. 1.5 s rather
 than 2 s keeps "a new page shows within 2 s" true with a slow round trip on top.
 """
 
@@ -131,7 +131,7 @@ def _next_url(request: HtmxHttpRequest, default: str) -> str:
 def pages(request: HtmxHttpRequest) -> HttpResponse:
     """The fitting-room pages waiting for me or taken by me; the endpoint phones poll.
 
-    Queries: user and staff (every page), then nothing when the version is current
+    Queries: the user with their staff record (every page), then nothing when the version is current
     (204), or one more for the pages (joined with their rooms and clients).
     """
     staff = staff_or_404(request, message=NOT_STAFF)

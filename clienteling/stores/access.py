@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from .models import StaffMember
 
 
 def request_staff(request: HttpRequest) -> StaffMember | None:
-    """The signed-in person's staff record with their store (one query, then cached)."""
+    """The signed-in person's staff record with their store: read with the user by the
+    session's backend (`clienteling.stores.auth`), else one query; then kept."""
     if not hasattr(request, "_staff_member"):
         staff = None
-        if request.user.is_authenticated:
-            staff = (
-                StaffMember.objects.select_related("store").filter(user_id=request.user.pk).first()
-            )
+        user = request.user
+        if user.is_authenticated:
+            while isinstance(user, SimpleLazyObject):  # loaded by is_authenticated
+                user = user._wrapped
+            model = get_user_model()
+            if isinstance(user, model) and model.staff.is_cached(user):
+                staff = getattr(user, "staff", None)
+            else:
+                staff = StaffMember.objects.select_related("store").filter(user_id=user.pk).first()
         request._staff_member = staff
     return request._staff_member
 

@@ -176,7 +176,7 @@ def test_the_agenda_queries_do_not_grow_with_appointments(
             starts_at=ny(TUESDAY, hour),
             ends_at=ny(TUESDAY, hour + 1),
         )
-    # session + user, staff, stylists, the feed, the appointments and the requests (with
+    # session + user with staff, stylists, the feed, the appointments and the requests (with
     # their clients, kinds, rooms and stylists joined)
     with django_assert_num_queries(len(first.captured_queries)):
         client.get(url, params)

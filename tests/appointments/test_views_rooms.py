@@ -69,28 +69,28 @@ def test_a_room_held_by_a_reservation_shows_reserved(client, associate, room):
 
 
 @pytest.mark.parametrize("rooms", [2, 8])
-def test_the_board_costs_six_queries_whatever_the_rooms(
+def test_the_board_costs_five_queries_whatever_the_rooms(
     client, associate, store, rooms, django_assert_num_queries
 ):
     for n in range(rooms):
         _busy_room(store, associate, n)
     client.force_login(associate.user)
-    # user, staff with store, rooms, open visits with associates and clients, open pages
+    # user with staff and store, rooms, open visits with associates and clients, open pages
     # with who took them and items, today's reservations with clients and associates
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get("/rooms/", HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert "<html" not in body and body.strip().startswith('<section id="board"')
     assert body.count('class="room-card') == rooms
 
 
-def test_an_unchanged_board_poll_is_a_204_after_two_queries(
+def test_an_unchanged_board_poll_is_a_204_after_one_query(
     client, associate, store, django_assert_num_queries
 ):
     _busy_room(store, associate, 1)
     client.force_login(associate.user)
     poll = _poll_url(client.get("/rooms/"), "board")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         assert client.get(poll, HTTP_HX_REQUEST="true").status_code == 204
 
 
@@ -113,8 +113,8 @@ def test_room_detail_shows_the_visit_pages_and_reservations(client, associate, r
 def test_an_unchanged_room_poll_is_a_204(client, associate, room, django_assert_num_queries):
     client.force_login(associate.user)
     poll = _poll_url(client.get(f"/rooms/{room.pk}/"), "room-live")
-    # user, staff with store, the room
-    with django_assert_num_queries(3):
+    # user with staff and store, the room
+    with django_assert_num_queries(2):
         assert client.get(poll, HTTP_HX_REQUEST="true").status_code == 204
 
 

@@ -504,16 +504,16 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_associates(
     with CaptureQueriesContext(connection) as small:
         assert client.get(URL).status_code == 200
     _activity(store, 4, 1)
-    # The signed-in user and their staff record (2), then the figures (13): staff, reasons,
+    # The signed-in user with their staff record (1), then the figures (13): staff, reasons,
     # messages, reasons not sent, appointments, fitting-room medians for the store and per
     # associate, attributed sales, A/B results and A/B rules, holdout sums, offers and
     # automation rules (tests/clienteling/test_performance_holdout.py: whatever the offers).
-    assert len(small.captured_queries) == 15
-    with django_assert_num_queries(15):
+    assert len(small.captured_queries) == 14
+    with django_assert_num_queries(14):
         response = client.get(URL)
     assert len(response.context["performance"].appointment_rows) == 5
     assert len(response.context["performance"].experiments) == 2
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         assert client.get(CSV_URL).status_code == 200
 
 

@@ -192,7 +192,7 @@ def test_the_holdouts_cost_the_same_queries_whatever_the_number_of_offers(
     assert (
         len([row for row in response.context["performance"].holdouts if row.kind == "Offer"]) == 6
     )
-    assert len(one.captured_queries) == 15
+    assert len(one.captured_queries) == 14
 
 
 def test_a_paused_offer_shows_why(client, manager, store):

@@ -162,15 +162,15 @@ def test_card_query_count_is_the_same_for_5_and_500_orders(
     customer = CustomerFactory(home_store=store, assigned_associate=associate)
     _orders(customer, 5)
     client.force_login(associate.user)
-    # user, staff+store, client (+store, associate, preferences), audit insert,
+    # user with staff+store, client (+store, associate, preferences), audit insert,
     # orders, lines+products, consents, sizes, preferences, notes, suggestions, reasons,
     # the open offers (the session comes from the cache): 13. The contact log (2), the
     # engagement (1) and the points (1) are sections loaded after the first paint
     # (tests/customers/test_card_sections.py).
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         client.get(f"/clients/{customer.pk}/")
     _orders(customer, 495, start=5)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         response = client.get(f"/clients/{customer.pk}/")
     # The first few purchases; older ones load as the list scrolls into view.
     assert response.content.decode().count('class="order"') == 3
@@ -267,13 +267,13 @@ def test_contact_log_query_count_is_the_same_for_3_and_300_messages(
     customer = CustomerFactory(home_store=store, assigned_associate=associate)
     _messages(customer, associate, 1)
     client.force_login(associate.user)
-    # The card's contact log, a section of its own: user, staff+store, client, audit
+    # The card's contact log, a section of its own: user with staff+store, client, audit
     # insert, then the contacts with their message and "answered", and the messages
     # without a contact, one query each.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         client.get(f"/clients/{customer.pk}/log/", HTTP_HX_REQUEST="true")
     _messages(customer, associate, 99, start=1)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         response = client.get(f"/clients/{customer.pk}/log/", HTTP_HX_REQUEST="true")
     log = response.context["contact_log"]
     assert len(log) == 10
