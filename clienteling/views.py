@@ -19,7 +19,7 @@ from clienteling.stores.access import request_staff
 from clienteling.stores.refusals import security_alerts_for_store
 from customers.models import Customer, Order
 from customers.reason_kinds import client_initiated_kinds
-from customers.selectors import reasons_for_store_queue, reasons_for_today, top_suggestions_for
+from customers.selectors import reasons_for_today_and_queue, top_suggestions_for
 
 RECENT_PURCHASE_DAYS = 7
 RECENT_PURCHASE_LIMIT = 10
@@ -44,9 +44,11 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         return render(request, "clienteling/home.html", context)
     store = staff.store
     now = timezone.now()
-    reasons = reasons_for_today(staff=staff, limit=TODAY_REASON_LIMIT)
-    # Clients of the store nobody looks after (online, self sign-ups): one query more.
-    queue, queue_more = reasons_for_store_queue(staff=staff, limit=TODAY_QUEUE_LIMIT)
+    # Mine, and the store queue's (clients of the store nobody looks after: online, self
+    # sign-ups), read together: two queries.
+    reasons, queue, queue_more = reasons_for_today_and_queue(
+        staff=staff, limit=TODAY_REASON_LIMIT, queue_limit=TODAY_QUEUE_LIMIT
+    )
     # Grouped by what to do, in memory (no query): answer the clients who started it
     # (a reply, a sign-up), then reach out to the others. Each keeps the score order.
     initiated = set(client_initiated_kinds())

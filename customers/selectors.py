@@ -655,10 +655,10 @@ def _plain_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _slice_rows(
+def _compiled_slice(
     query: Callable[[dict[str, Any]], QuerySet], values: dict[str, Any], key: tuple
-) -> list[_SliceRow]:
-    """Run `query(values)` (a values_list of _SliceRow's fields), its SQL written once.
+) -> tuple[str, list[Any]] | None:
+    """`query(values)`'s SQL and parameters, the SQL written once per process and shape.
 
     Today's slice is the same query on every request but for a few values (who, which
     store, which day, since when, the cap): building and compiling the ORM's union,
@@ -666,9 +666,10 @@ def _slice_rows(
     once per process and shape (`key`) with a stand-in for each value, compiled, and each
     stand-in's place among the parameters noted; each call puts its own values there.
     The SQL is the ORM's, byte for byte (`tests/customers/test_today_slice.py` holds the
-    two ways together)."""
+    two ways together). None where that cannot be done (not PostgreSQL, or switched off,
+    or a shape whose values the ORM transforms): the caller runs the queryset itself."""
     if connection.vendor != "postgresql" or not SLICE_SQL_ONCE:
-        return [_SliceRow(*row) for row in query(values)]
+        return None
     key = (*key, connection.alias)
     compiled = _SLICE_SQL.get(key)
     if compiled is None:
@@ -686,71 +687,101 @@ def _slice_rows(
         ):
             # A value the ORM turned into something else, or a day or time the query read
             # by itself (it would stay in the SQL): no shortcut for this shape.
-            return [_SliceRow(*row) for row in query(values)]
+            return None
         compiled = _SLICE_SQL[key] = (sql, template)
     sql, template = compiled
     params = [
         param if name is None else type(param)(values[name]) if _plain_int(param) else values[name]
         for name, param in template
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [_SliceRow(*row) for row in cursor.fetchall()]
+    return sql, params
 
 
-def _best_capped(
-    branches: Callable[[dict[str, Any]], list[QuerySet[Reason]]],
-    values: dict[str, Any],
-    *,
-    key: str,
-    count: int,
-    limit: int,
-    branch_of: Callable[[_SliceRow], int],
-) -> tuple[list[Reason], bool]:
-    """The best `limit` reasons of the union of `branches` under the weekly cap, and
-    whether more pass.
+def _slice_rows_many(
+    reads: list[tuple[Callable[[dict[str, Any]], QuerySet], dict[str, Any], tuple]],
+) -> list[list[_SliceRow]]:
+    """Each read's `query(values)` rows (a values_list of _SliceRow's fields), in Today's
+    order. The reads whose SQL is written once (`_compiled_slice`) go to PostgreSQL in one
+    statement, each tagged with its place (UNION ALL): one round trip for Today's own
+    reasons and the store queue together; the others run one by one."""
+    results: list[list[_SliceRow] | None] = [None] * len(reads)
+    together: list[tuple[int, str, list[Any]]] = []
+    for index, (query, values, key) in enumerate(reads):
+        compiled = _compiled_slice(query, values, key)
+        if compiled is None:
+            results[index] = [_SliceRow(*row) for row in query(values)]
+        else:
+            together.append((index, *compiled))
+    if len(together) == 1:
+        index, sql, params = together[0]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            results[index] = [_SliceRow(*row) for row in cursor.fetchall()]
+    elif together:
+        # The ORM's own SQL of each read (its values are parameters), tagged by position.
+        sql = " UNION ALL ".join(
+            f"(SELECT {index} AS part, slice.* FROM ({part_sql}) AS slice)"  # noqa: S608
+            for index, part_sql, _ in together
+        )
+        parts: dict[int, list[_SliceRow]] = {index: [] for index, _, _ in together}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [param for _, _, params in together for param in params])
+            for part, *row in cursor.fetchall():
+                parts[part].append(_SliceRow(*row))
+        for index, rows in parts.items():
+            # A union keeps no order: each part is put back in Today's (its own ORDER BY).
+            results[index] = sorted(rows, key=lambda row: row.key)
+    return [rows or [] for rows in results]
 
-    `branches(values)` builds the `count` branches from `values` (the ids, days and times the
-    query depends on: see `_slice_rows`, which writes its SQL once). Each branch is a set
-    of reasons one of Reason's partial indexes serves in Today's order (an associate's own clients, the store's unowned clients, the store's replies
-    and sign-ups); `branch_of` tells which branch a row came from. A first query reads
-    the best `limit * TODAY_SLICE_FACTOR` rows of each branch (an index scan with a
-    LIMIT each, UNION ALL), ranks each client's reasons and counts their week's contacts
-    on that slice only (a window and a subquery over ~100 rows, not over the store's
-    tens of thousands); a second loads the chosen rows with their client and product
-    (none when nothing is chosen). Exact: the branches never share a client, and within a client a slice
-    keeps the full order, so a rank inside the slice is the client's real rank. A branch
-    whose slice was full and ends before the last row we need may hide better rows: then
-    (rarely: the cap rejected most of a slice) the slices are read again eight times
-    larger, and at last whole. Two queries in the common case, whatever the store's size.
-    """
-    if connection.vendor != "postgresql" and count > 1:
-        # SQLite (the demo) cannot order and slice inside a UNION: one branch, OR-ed.
-        build = branches
 
-        def branches(values):
-            combined, *others = build(values)
-            for branch in others:
-                combined = combined | branch
-            return [combined]
+def _slice_rows(
+    query: Callable[[dict[str, Any]], QuerySet], values: dict[str, Any], key: tuple
+) -> list[_SliceRow]:
+    """One read's rows: `_slice_rows_many` for one."""
+    return _slice_rows_many([(query, values, key)])[0]
 
-        count, branch_of = 1, lambda reason: 0
-    # The weekly cap's values, with the caller's: all a stand-in when the SQL is written.
-    cap = settings.REASONS_MAX_PER_CLIENT_PER_WEEK
-    values = {
-        **values,
-        "cap": cap,
-        "always": cap + 1,
-        "week_ago": timezone.now() - datetime.timedelta(days=7),
-    }
-    size: int | None = (limit + 1) * TODAY_SLICE_FACTOR
 
-    def query(values: dict[str, Any], size: int | None) -> QuerySet:
+@dataclass
+class _CappedRead:
+    """One of Today's reads (see `_best_capped_many`)."""
+
+    branches: Callable[[dict[str, Any]], list[QuerySet[Reason]]]
+    values: dict[str, Any]
+    key: str
+    count: int
+    limit: int
+    branch_of: Callable[[_SliceRow], int]
+
+    def __post_init__(self) -> None:
+        if connection.vendor != "postgresql" and self.count > 1:
+            # SQLite (the demo) cannot order and slice inside a UNION: one branch, OR-ed.
+            build = self.branches
+
+            def branches(values):
+                combined, *others = build(values)
+                for branch in others:
+                    combined = combined | branch
+                return [combined]
+
+            self.branches, self.count, self.branch_of = branches, 1, lambda reason: 0
+        # The weekly cap's values, with the caller's: all a stand-in when the SQL is written.
+        cap = settings.REASONS_MAX_PER_CLIENT_PER_WEEK
+        self.values = {
+            **self.values,
+            "cap": cap,
+            "always": cap + 1,
+            "week_ago": timezone.now() - datetime.timedelta(days=7),
+        }
+        self.size: int | None = (self.limit + 1) * TODAY_SLICE_FACTOR
+        self.chosen: list[int] | None = None
+        self.more = False
+
+    def query(self, values: dict[str, Any], size: int | None) -> QuerySet:
         slices = [
             branch.order_by(*TODAY_ORDER).values("pk")[:size]
             if size is not None
             else branch.order_by().values("pk")
-            for branch in branches(values)
+            for branch in self.branches(values)
         ]
         ids = slices[0].union(*slices[1:], all=True) if len(slices) > 1 else slices[0]
         # Plain tuples, not models: a model with its client and product costs ~0.15 ms
@@ -765,46 +796,95 @@ def _best_capped(
             "pk", "score", "due_on", "owner_id", "client_rank", "allowed"
         )
 
-    kinds = tuple(client_initiated_kinds())
-    while True:
-        rows = _slice_rows(
-            lambda values, size=size: query(values, size), values, (key, size, count, kinds)
+    def slice_read(self) -> tuple:
+        kinds = tuple(client_initiated_kinds())
+        return (
+            lambda values, size=self.size: self.query(values, size),
+            self.values,
+            (self.key, self.size, self.count, kinds),
         )
+
+    def choose(self, rows: list[_SliceRow]) -> bool:
+        """Choose from a slice's rows; False when the slice must be read again larger."""
         passed = [row for row in rows if row.client_rank <= row.allowed]
-        if size is not None:
-            cutoff = passed[limit].key if len(passed) > limit else None
-            parts = [[row for row in rows if branch_of(row) == index] for index in range(count)]
+        if self.size is not None:
+            cutoff = passed[self.limit].key if len(passed) > self.limit else None
+            parts = [
+                [row for row in rows if self.branch_of(row) == index] for index in range(self.count)
+            ]
             if any(
-                len(part) >= size and (cutoff is None or part[-1].key < cutoff) for part in parts
+                len(part) >= self.size and (cutoff is None or part[-1].key < cutoff)
+                for part in parts
             ):
-                size = size * 8 if size < 10_000 else None
-                continue
-        chosen = [row.pk for row in passed[:limit]]
-        reasons = (
-            list(
-                Reason.objects.filter(pk__in=chosen)
-                .select_related("customer", "product")
-                .only(*TODAY_ROW_FIELDS)
-                .order_by(*TODAY_ORDER)
-            )
-            if chosen
-            else []
-        )
-        return reasons, len(passed) > limit
+                self.size = self.size * 8 if self.size < 10_000 else None
+                return False
+        self.chosen = [row.pk for row in passed[: self.limit]]
+        self.more = len(passed) > self.limit
+        return True
 
 
-def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
-    """The reasons an associate sees on Today, best first, frugally.
+def _best_capped_many(reads: list[_CappedRead]) -> list[tuple[list[Reason], bool]]:
+    """For each read, the best `limit` reasons of the union of its `branches` under the
+    weekly cap, and whether more pass.
 
-    Each client shows at most REASONS_MAX_PER_CLIENT_PER_WEEK reasons, minus the contacts
-    they already had in the last 7 days: a client called on Monday does not come back on
-    Wednesday for another reason. Two queries in the common case (see `_best_capped`),
-    their work set by `limit`, not by the number of open reasons in the store.
-
-    The same reasons as `Reason.objects.due().for_associate(staff)` (the associate's own
-    clients; the replies and sign-ups of the store's clients nobody active looks after),
-    read through the copies of the client's associate and store on the reason.
+    `branches(values)` builds the `count` branches from `values` (the ids, days and times the
+    query depends on: see `_compiled_slice`, which writes its SQL once). Each branch is a
+    set of reasons one of Reason's partial indexes serves in Today's order (an associate's
+    own clients, the store's unowned clients, the store's replies and sign-ups);
+    `branch_of` tells which branch a row came from. A first query reads, for every read
+    at once, the best `limit * TODAY_SLICE_FACTOR` rows of each branch (an index scan with
+    a LIMIT each, UNION ALL), ranks each client's reasons and counts their week's contacts
+    on that slice only (a window and a subquery over ~100 rows, not over the store's tens
+    of thousands); a second loads the chosen rows of every read with their client and
+    product (none when nothing is chosen). Exact: the branches never share a client, and
+    within a client a slice keeps the full order, so a rank inside the slice is the
+    client's real rank. A branch whose slice was full and ends before the last row we
+    need may hide better rows: then (rarely: the cap rejected most of a slice) that read's
+    slices are read again eight times larger, and at last whole. Two queries in the
+    common case, whatever the store's size and however many reads.
     """
+    pending = list(reads)
+    while pending:
+        rows = _slice_rows_many([read.slice_read() for read in pending])
+        pending = [
+            read
+            for read, read_rows in zip(pending, rows, strict=True)
+            if not read.choose(read_rows)
+        ]
+    chosen = [pk for read in reads for pk in read.chosen or []]
+    loaded = (
+        {
+            reason.pk: reason
+            for reason in Reason.objects.filter(pk__in=chosen)
+            .select_related("customer", "product")
+            .only(*TODAY_ROW_FIELDS)
+        }
+        if chosen
+        else {}
+    )
+    return [([loaded[pk] for pk in read.chosen or [] if pk in loaded], read.more) for read in reads]
+
+
+def _best_capped(
+    branches: Callable[[dict[str, Any]], list[QuerySet[Reason]]],
+    values: dict[str, Any],
+    *,
+    key: str,
+    count: int,
+    limit: int,
+    branch_of: Callable[[_SliceRow], int],
+) -> tuple[list[Reason], bool]:
+    """One read of `_best_capped_many`."""
+    return _best_capped_many(
+        [_CappedRead(branches, values, key=key, count=count, limit=limit, branch_of=branch_of)]
+    )[0]
+
+
+def _today_read(staff: StaffMember, limit: int) -> _CappedRead:
+    """The reasons an associate sees on Today: their own clients', and the replies and
+    sign-ups of the store's clients nobody active looks after (the same reasons as
+    `Reason.objects.due().for_associate(staff)`), read through the copies of the client's
+    associate and store on the reason."""
     started = client_initiated_kinds()
 
     def branches(values: dict[str, Any]) -> list[QuerySet[Reason]]:
@@ -822,21 +902,12 @@ def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
         return 1 if reason.owner_id is None else 2
 
     values = {"staff_id": staff.pk, "store_id": staff.store_id, "today": timezone.localdate()}
-    reasons, _ = _best_capped(
-        branches, values, key="today", count=3, limit=limit, branch_of=branch_of
-    )
-    return reasons
+    return _CappedRead(branches, values, key="today", count=3, limit=limit, branch_of=branch_of)
 
 
-def reasons_for_store_queue(*, staff: StaffMember, limit: int = 20) -> tuple[list[Reason], bool]:
-    """The store queue: reasons about clients of the store nobody looks after (no associate,
-    or one who left: online clients, self sign-ups), for everyone of the store to take.
-
-    Best first, under the same weekly cap per client as Today; the clients' own replies and
-    sign-ups are not here (everyone of the store already sees them under Replies). Two
-    queries in the common case (see `_best_capped`); returns at most `limit` reasons and
-    whether there were more.
-    """
+def _queue_read(staff: StaffMember, limit: int) -> _CappedRead:
+    """The store queue: reasons about clients of the store nobody looks after (no
+    associate, or one who left), but their own replies and sign-ups (under Replies)."""
 
     def branches(values: dict[str, Any]) -> list[QuerySet[Reason]]:
         unowned = (
@@ -849,7 +920,7 @@ def reasons_for_store_queue(*, staff: StaffMember, limit: int = 20) -> tuple[lis
             unowned.filter(owner__user__is_active=False),
         ]
 
-    return _best_capped(
+    return _CappedRead(
         branches,
         {"store_id": staff.store_id, "today": timezone.localdate()},
         key="queue",
@@ -857,6 +928,36 @@ def reasons_for_store_queue(*, staff: StaffMember, limit: int = 20) -> tuple[lis
         limit=limit,
         branch_of=lambda reason: 0 if reason.owner_id is None else 1,
     )
+
+
+def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
+    """The reasons an associate sees on Today, best first, frugally.
+
+    Each client shows at most REASONS_MAX_PER_CLIENT_PER_WEEK reasons, minus the contacts
+    they already had in the last 7 days: a client called on Monday does not come back on
+    Wednesday for another reason. Two queries in the common case (see `_best_capped_many`),
+    their work set by `limit`, not by the number of open reasons in the store.
+    """
+    return _best_capped_many([_today_read(staff, limit)])[0][0]
+
+
+def reasons_for_store_queue(*, staff: StaffMember, limit: int = 20) -> tuple[list[Reason], bool]:
+    """The store queue, for everyone of the store to take: best first, under the same
+    weekly cap per client as Today. Two queries in the common case; returns at most
+    `limit` reasons and whether there were more."""
+    return _best_capped_many([_queue_read(staff, limit)])[0]
+
+
+def reasons_for_today_and_queue(
+    *, staff: StaffMember, limit: int = 30, queue_limit: int = 20
+) -> tuple[list[Reason], list[Reason], bool]:
+    """Today's reasons, the store queue's and whether it has more, read together: the
+    same as `reasons_for_today` and `reasons_for_store_queue` in two queries for both (the
+    two slices in one statement, then every chosen row), not four."""
+    (mine, _), (queue, queue_more) = _best_capped_many(
+        [_today_read(staff, limit), _queue_read(staff, queue_limit)]
+    )
+    return mine, queue, queue_more
 
 
 def top_suggestions_for(customer_ids: list[int]) -> dict[int, Recommendation]:

@@ -208,3 +208,62 @@ def test_the_slice_sql_written_once_is_the_orms_with_this_calls_values(
             assert once == orm
         time_machine.shift(datetime.timedelta(days=1))
     assert len(selectors._SLICE_SQL) == 1
+
+
+@pytest.mark.parametrize("once", [True, False])
+def test_today_and_the_queue_read_together_are_the_two_reads_in_two_queries(
+    associate, store, monkeypatch, django_assert_num_queries, once
+):
+    """Today reads its own reasons and the store queue's in one statement, then loads every
+    chosen row at once: the same rows, in the same order, as each read alone. A read whose
+    slice the cap emptied is read again larger, alone, and the other is not."""
+    monkeypatch.setattr(selectors, "TODAY_SLICE_FACTOR", 2)
+    monkeypatch.setattr(selectors, "SLICE_SQL_ONCE", once)
+    # Mine: the best clients were all contacted this week (their reasons fill the slice
+    # and are refused), then clients who were not.
+    for _ in range(3):
+        contacted = CustomerFactory(home_store=store, assigned_associate=associate)
+        ContactFactory(customer=contacted, occurred_at=timezone.now())
+        for kind in ("thank_you", "drifting", "birthday", "second_purchase"):
+            ReasonFactory(customer=contacted, kind=kind, score=90)
+    for score in (40, 30, 20):
+        ReasonFactory(
+            customer=CustomerFactory(home_store=store, assigned_associate=associate), score=score
+        )
+    # The queue: unowned clients of the store, and a reply (under mine, never capped).
+    for score in (80, 70, 60):
+        ReasonFactory(
+            customer=CustomerFactory(home_store=store, assigned_associate=None), score=score
+        )
+    ReasonFactory(
+        customer=CustomerFactory(home_store=store, assigned_associate=None),
+        kind="client_replied",
+        score=10,
+    )
+
+    mine_alone = [reason.pk for reason in selectors.reasons_for_today(staff=associate, limit=3)]
+    queue_alone, more_alone = selectors.reasons_for_store_queue(staff=associate, limit=2)
+    mine, queue, more = selectors.reasons_for_today_and_queue(
+        staff=associate, limit=3, queue_limit=2
+    )
+
+    assert [reason.pk for reason in mine] == mine_alone
+    assert [reason.score for reason in mine] == [40, 30, 20]
+    assert [reason.pk for reason in queue] == [reason.pk for reason in queue_alone]
+    assert [reason.score for reason in queue] == [80, 70]
+    assert more is more_alone is True
+    # The rows come with what a row shows: no query more.
+    with django_assert_num_queries(0):
+        assert all(reason.customer.first_name for reason in mine + queue)
+
+    # Nothing refused: both slices in one statement, then the chosen rows (2 queries).
+    Reason.objects.filter(customer__contacts__isnull=False).delete()
+    expected = (
+        [reason.pk for reason in selectors.reasons_for_today(staff=associate, limit=3)],
+        [reason.pk for reason in selectors.reasons_for_store_queue(staff=associate, limit=2)[0]],
+    )
+    with django_assert_num_queries(2 if once else 3):
+        mine, queue, _ = selectors.reasons_for_today_and_queue(
+            staff=associate, limit=3, queue_limit=2
+        )
+    assert ([reason.pk for reason in mine], [reason.pk for reason in queue]) == expected
