@@ -172,11 +172,23 @@ def test_consent_without_the_address_or_an_answer_is_refused(client, associate, 
         {"channel": "email", "granted": "yes"},
         headers={"HX-Request": "true"},
     )
-    assert "Add the client&#x27;s email first." in response.content.decode()
+    body = response.content.decode()
+    assert "Add the client&#x27;s email first." in body
+    # The form comes back as it was filled in, the channel marked as the wrong field.
+    assert '<option value="email" selected>Email</option>' in body
+    assert body.count(" selected>") == 1
+    assert 'id="consent_channel" aria-invalid="true" aria-describedby="consent-channel-error"' in (
+        body
+    )
+    assert 'value="yes" id="consent_granted_0" required checked>' in body
+    assert 'value="no" id="consent_granted_1" required>' in body
     response = client.post(
         _url(nobody_mail, "consent"), {"channel": "sms"}, headers={"HX-Request": "true"}
     )
-    assert "This field is required." in response.content.decode()
+    body = response.content.decode()
+    assert "This field is required." in body
+    assert '<option value="sms" selected>SMS</option>' in body
+    assert 'required aria-invalid="true">' in body and " checked" not in body
     assert not ConsentEvent.objects.exists()
 
 
@@ -186,4 +198,8 @@ def test_card_offers_edit_consent_and_claim_for_an_unassigned_client(client, ass
     body = client.get(f"/clients/{online.pk}/").content.decode()
     assert f'href="/clients/{online.pk}/details/"' in body
     assert f'action="/clients/{online.pk}/consent/"' in body
+    # A fresh form: the first choice asks, nothing is marked wrong or checked.
+    assert '<option value="" selected>Choose…</option>' in body
+    assert 'name="channel" required id="consent_channel">' in body
+    assert 'name="granted" value="yes" id="consent_granted_0" required>' in body
     assert f'action="/clients/{online.pk}/claim/"' in body
