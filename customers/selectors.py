@@ -34,6 +34,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from clienteling.channels import channel_codes, is_channel
+from clienteling.core.compiled import Compiled, compile_once, models_once
 from clienteling.stores.access import request_staff
 from clienteling.stores.models import StaffMember
 from clienteling.stores.refusals import get_visible_or_404
@@ -43,10 +44,13 @@ from .models import (
     Contact,
     Customer,
     EngagementEvent,
+    Note,
     Order,
     OrderLine,
+    Preference,
     Reason,
     Recommendation,
+    Size,
     consent_channel_choices,
 )
 from .reason_kinds import client_initiated_kinds, reason_kind
@@ -325,9 +329,16 @@ class ConsentBadge:
 
 
 def consent_badges(customer: Customer) -> list[ConsentBadge]:
-    """The current consent for every channel, derived from the history in one query."""
+    """The current consent for every channel, derived from the history in one query
+    (written once per process: see clienteling.core.compiled)."""
     current = {
-        event.channel: event for event in ConsentEvent.objects.current().filter(customer=customer)
+        event.channel: event
+        for event in models_once(
+            ("consent-badges",),
+            lambda values: ConsentEvent.objects.current().filter(customer_id=values["customer_id"]),
+            {"customer_id": customer.pk},
+            known={"customer": customer},
+        )
     }
     badges = []
     for channel, label in consent_channel_choices():
@@ -341,6 +352,45 @@ def consent_badges(customer: Customer) -> list[ConsentBadge]:
                 )
             )
     return badges
+
+
+def card_lists(customer: Customer) -> dict[str, list]:
+    """What the card's first paint lists about a client beside their purchases: sizes,
+    likes and avoids, notes (pinned first, then the newest), and the best ten open
+    reasons. Four queries, each written once per process (clienteling.core.compiled)."""
+    values = {"customer_id": customer.pk}
+    known = {"customer": customer}
+    return {
+        "sizes": models_once(
+            ("card", "sizes"),
+            lambda v: Size.objects.filter(customer_id=v["customer_id"]).select_related("category"),
+            values,
+            known=known,
+        ),
+        "likes_and_avoids": models_once(
+            ("card", "preferences"),
+            lambda v: Preference.objects.filter(customer_id=v["customer_id"]),
+            values,
+            known=known,
+        ),
+        "notes": models_once(
+            ("card", "notes"),
+            lambda v: Note.objects.filter(customer_id=v["customer_id"]).for_card(),
+            values,
+            known=known,
+        ),
+        "reasons": models_once(
+            ("card", "reasons"),
+            lambda v: (
+                Reason.objects.filter(customer_id=v["customer_id"])
+                .open(v["today"])
+                .select_related("product")
+                .order_by("-score", "due_on")[:10]
+            ),
+            {**values, "today": timezone.localdate()},
+            known=known,
+        ),
+    }
 
 
 # Product columns an order line on the card never shows.
@@ -627,32 +677,10 @@ class _SliceRow:
         return (-self.score, self.due_on, self.pk)
 
 
-# Today's slice query as the ORM writes it, once per process and shape: key -> (SQL, and
-# for each parameter either the name of the value it stands for or the constant itself).
-_SLICE_SQL: dict[tuple, tuple[str, list[tuple[str | None, Any]]]] = {}
+# Today's slice query as the ORM writes it, once per process and shape (see
+# clienteling.core.compiled).
+_SLICE_SQL: dict[tuple, Compiled | None] = {}
 SLICE_SQL_ONCE = True  # False: the ORM writes it on every call (a test compares the two)
-
-
-def _stand_ins(values: dict[str, Any]) -> dict[str, Any]:
-    """A value of the same type for each of `values`, all different from one another and
-    from anything a real query holds (negative ids, dates and times in year 1900)."""
-    stand_ins: dict[str, Any] = {}
-    for index, (name, value) in enumerate(sorted(values.items())):
-        if isinstance(value, datetime.datetime):
-            stand_ins[name] = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC) + (
-                datetime.timedelta(seconds=index)
-            )
-        elif isinstance(value, datetime.date):
-            stand_ins[name] = datetime.date(1900, 1, 1) + datetime.timedelta(days=index)
-        elif _plain_int(value):
-            stand_ins[name] = -987_654_000 - index
-        else:
-            raise TypeError(f"{name}: no stand-in for {type(value).__name__}")
-    return stand_ins
-
-
-def _plain_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _compiled_slice(
@@ -662,39 +690,13 @@ def _compiled_slice(
 
     Today's slice is the same query on every request but for a few values (who, which
     store, which day, since when, the cap): building and compiling the ORM's union,
-    window and subquery cost ~7 ms a read, twice the SQL's own time. So the query is built
-    once per process and shape (`key`) with a stand-in for each value, compiled, and each
-    stand-in's place among the parameters noted; each call puts its own values there.
-    The SQL is the ORM's, byte for byte (`tests/customers/test_today_slice.py` holds the
-    two ways together). None where that cannot be done (not PostgreSQL, or switched off,
-    or a shape whose values the ORM transforms): the caller runs the queryset itself."""
-    if connection.vendor != "postgresql" or not SLICE_SQL_ONCE:
+    window and subquery cost ~7 ms a read, twice the SQL's own time
+    (`tests/customers/test_today_slice.py` holds the two ways together). None where that
+    cannot be done: the caller runs the queryset itself."""
+    if not SLICE_SQL_ONCE:
         return None
-    key = (*key, connection.alias)
-    compiled = _SLICE_SQL.get(key)
-    if compiled is None:
-        stand_ins = _stand_ins(values)
-        sql, params = query(stand_ins).query.sql_with_params()
-        names = {(type(value), value): name for name, value in stand_ins.items()}
-        # An integer may come wrapped (psycopg's Int4 for a Value()): matched as an int,
-        # and the call's own value wrapped the same way below.
-        template = [
-            (names.get((int if _plain_int(param) else type(param), param)), param)
-            for param in params
-        ]
-        if {name for name, _ in template if name} != set(values) or any(
-            name is None and isinstance(param, datetime.date) for name, param in template
-        ):
-            # A value the ORM turned into something else, or a day or time the query read
-            # by itself (it would stay in the SQL): no shortcut for this shape.
-            return None
-        compiled = _SLICE_SQL[key] = (sql, template)
-    sql, template = compiled
-    params = [
-        param if name is None else type(param)(values[name]) if _plain_int(param) else values[name]
-        for name, param in template
-    ]
-    return sql, params
+    compiled = compile_once(_SLICE_SQL, key, query, values, using=connection.alias)
+    return None if compiled is None else (compiled.sql, compiled.params(values))
 
 
 def _slice_rows_many(

@@ -155,14 +155,9 @@ def _card_context(customer: Customer, **extra) -> dict:
             "loyalty": loyalty,
             "orders": orders,
             "next_orders_url": _orders_url(customer, next_cursor),
-            "sizes": list(customer.sizes.select_related("category")),
-            "likes_and_avoids": list(customer.preferences.all()),
-            "notes": list(customer.notes.for_card()),
+            **selectors.card_lists(customer),
             "note_form": NoteForm(),
             "recommendations": recommendations,
-            "reasons": list(
-                customer.reasons.open().select_related("product").order_by("-score", "due_on")[:10]
-            ),
             "sections": {
                 name: reverse(f"customers:{name}", args=[customer.pk]) for name in SECTIONS
             },

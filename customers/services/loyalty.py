@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 
+from clienteling.core.compiled import models_once
 from clienteling.core.errors import ApplicationError
 from clienteling.stores.models import Store
 
@@ -393,11 +394,16 @@ def loyalty_card(
     balance, movements = loyalty_points(customer) if points else (0, [])
     offers = []
     if not declined:
-        offers = list(
-            ClientOffer.objects.filter(customer=customer)
-            .usable(today)
-            .select_related("offer__reward_category", "offer__trigger_category")
-            .order_by("valid_until", "pk")
+        offers = models_once(
+            ("card", "offers"),
+            lambda values: (
+                ClientOffer.objects.filter(customer_id=values["customer_id"])
+                .usable(values["today"])
+                .select_related("offer__reward_category", "offer__trigger_category")
+                .order_by("valid_until", "pk")
+            ),
+            {"customer_id": customer.pk, "today": today or timezone.localdate()},
+            known={"customer": customer},
         )
     return LoyaltyCard(
         balance=balance,
