@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from clienteling.core.compiled import models_once
 from clienteling.stores.models import StaffMember, Store
 
 from . import versions
@@ -69,7 +70,14 @@ def pager_for(staff: StaffMember, *, version: str | None = None) -> Pager:
     """
     if version is None:
         version = versions.pager_version(store_id=staff.store_id, staff_id=staff.pk)
-    pages = list(Page.objects.for_pager(staff)[:PAGER_LIMIT])
+    # Written once per process (clienteling.core.compiled): Today and every changed poll.
+    pages = models_once(
+        ("pager",),
+        lambda values: Page.objects.for_pager(
+            StaffMember(pk=values["staff_id"], store_id=values["store_id"])
+        )[:PAGER_LIMIT],
+        {"staff_id": staff.pk, "store_id": staff.store_id},
+    )
     for page in pages:
         page.client_visible = client_visible_to(staff, page.visit.customer)
         page.is_mine = page.acknowledged_by_id == staff.pk
@@ -337,12 +345,19 @@ def appointments_for_today(staff: StaffMember, now: datetime.datetime | None = N
     ends = wall_clock(today + datetime.timedelta(days=1), datetime.time.min, zone)
     if starts is None or ends is None:  # a zone whose clocks skip midnight
         starts, ends = now - datetime.timedelta(hours=12), now + datetime.timedelta(hours=12)
-    return list(
-        Appointment.objects.filter(
-            store_id=staff.store_id, status__in=Appointment.EXPECTED_STATUSES
-        )
-        .between(starts, ends)
-        .filter(Q(stylist=staff) | Q(customer__assigned_associate=staff))
-        .select_related("customer", "kind", "stylist__user", "room", "store")
-        .order_by("starts_at", "pk")
+    return models_once(
+        ("appointments-today",),
+        lambda values: (
+            Appointment.objects.filter(
+                store_id=values["store_id"], status__in=Appointment.EXPECTED_STATUSES
+            )
+            .between(values["starts"], values["ends"])
+            .filter(
+                Q(stylist_id=values["staff_id"])
+                | Q(customer__assigned_associate_id=values["staff_id"])
+            )
+            .select_related("customer", "kind", "stylist__user", "room", "store")
+            .order_by("starts_at", "pk")
+        ),
+        {"store_id": staff.store_id, "staff_id": staff.pk, "starts": starts, "ends": ends},
     )

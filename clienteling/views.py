@@ -17,9 +17,13 @@ from appointments.views.rooms import poll_state
 from clienteling.core.http import HtmxHttpRequest
 from clienteling.stores.access import request_staff
 from clienteling.stores.refusals import security_alerts_for_store
-from customers.models import Customer, Order
+from customers.models import Customer
 from customers.reason_kinds import client_initiated_kinds
-from customers.selectors import reasons_for_today_and_queue, top_suggestions_for
+from customers.selectors import (
+    reasons_for_today_and_queue,
+    recent_orders_for,
+    top_suggestions_for,
+)
 
 RECENT_PURCHASE_DAYS = 7
 RECENT_PURCHASE_LIMIT = 10
@@ -105,21 +109,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         outreach=groups["outreach"],
         queue=queue,
         queue_more=queue_more,
-        recent_orders=list(
-            Order.objects.filter(customer__assigned_associate=staff, placed_at__gte=since)
-            .counted()
-            .select_related("customer", "store")
-            # What the section shows: not the client's nor the store's other columns.
-            .only(
-                "channel",
-                "placed_at",
-                "total",
-                "customer__first_name",
-                "customer__last_name",
-                "store__name",
-            )
-            .order_by("-placed_at")[:RECENT_PURCHASE_LIMIT]
-        ),
+        recent_orders=recent_orders_for(staff, since=since, limit=RECENT_PURCHASE_LIMIT),
         recent_days=RECENT_PURCHASE_DAYS,
         pager=pager,
         poll=poll_state(pager.version),

@@ -962,6 +962,35 @@ def reasons_for_today_and_queue(
     return mine, queue, queue_more
 
 
+def recent_orders_for(
+    staff: StaffMember, *, since: datetime.datetime, limit: int = 10
+) -> list[Order]:
+    """The last purchases of an associate's clients since `since`, newest first, with what
+    Today's section shows (the client's name, the store's): one query, written once per
+    process (clienteling.core.compiled)."""
+    return models_once(
+        ("recent-orders", limit),
+        lambda values: (
+            Order.objects.filter(
+                customer__assigned_associate_id=values["staff_id"], placed_at__gte=values["since"]
+            )
+            .counted()
+            .select_related("customer", "store")
+            # What the section shows: not the client's nor the store's other columns.
+            .only(
+                "channel",
+                "placed_at",
+                "total",
+                "customer__first_name",
+                "customer__last_name",
+                "store__name",
+            )
+            .order_by("-placed_at")[:limit]
+        ),
+        {"staff_id": staff.pk, "since": since},
+    )
+
+
 def top_suggestions_for(customer_ids: list[int]) -> dict[int, Recommendation]:
     """Each client's best suggestion (rank 1), for lists like Today: one query."""
     if not customer_ids:

@@ -144,3 +144,39 @@ def test_a_shape_that_cannot_be_reused_is_built_every_time(monkeypatch, store):
         {"customer_id": client.pk},
     )
     assert len(prefetched) == 1 and compiled._MODELS[("test", "prefetch", "default")] is None
+
+
+def test_todays_pager_appointments_and_purchases_run_the_orms_sql(
+    monkeypatch, store, associate, time_machine
+):
+    from appointments.selectors import appointments_for_today, pager_for
+    from customers.selectors import recent_orders_for
+    from tests.factories import OrderFactory, StaffMemberFactory, StoreFactory
+
+    other = StaffMemberFactory(store=StoreFactory(), role="associate")
+    for staff in (associate, other):
+        OrderFactory(
+            customer=CustomerFactory(home_store=staff.store, assigned_associate=staff),
+            placed_at=timezone.now() - datetime.timedelta(hours=1),
+        )
+    time_machine.move_to(timezone.now(), tick=False)
+    for _day in range(2):
+        for staff in (associate, other):
+            since = timezone.now() - datetime.timedelta(days=7)
+
+            def reads(staff=staff, since=since):
+                return (
+                    [page.pk for page in pager_for(staff).pages],
+                    [appointment.pk for appointment in appointments_for_today(staff)],
+                    [
+                        (order.pk, order.customer.last_name)
+                        for order in recent_orders_for(staff, since=since)
+                    ],
+                )
+
+            once, once_sql = _run(monkeypatch, True, reads)
+            orm, orm_sql = _run(monkeypatch, False, reads)
+            assert once_sql == orm_sql
+            assert once == orm
+            assert len(once[2]) == 1  # each associate's own client's purchase
+        time_machine.shift(datetime.timedelta(days=1))
