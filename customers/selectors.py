@@ -857,9 +857,15 @@ def _best_capped_many(reads: list[_CappedRead]) -> list[tuple[list[Reason], bool
     loaded = (
         {
             reason.pk: reason
-            for reason in Reason.objects.filter(pk__in=chosen)
-            .select_related("customer", "product")
-            .only(*TODAY_ROW_FIELDS)
+            for reason in models_once(
+                ("today-rows",),
+                lambda values: (
+                    Reason.objects.filter(pk__any=values["ids"])
+                    .select_related("customer", "product")
+                    .only(*TODAY_ROW_FIELDS)
+                ),
+                {"ids": chosen},
+            )
         }
         if chosen
         else {}
@@ -997,17 +1003,23 @@ def top_suggestions_for(customer_ids: list[int]) -> dict[int, Recommendation]:
         return {}
     return {
         suggestion.customer_id: suggestion
-        for suggestion in Recommendation.objects.filter(customer_id__in=set(customer_ids), rank=1)
-        .select_related("product")
-        # A list names the product and shows its picture: not the why, signals, or the
-        # product's description and feed fields.
-        .only(
-            "customer_id",
-            "rank",
-            "product__name",
-            "product__category_id",
-            "product__image",
-            "product__thumbnail",
+        for suggestion in models_once(
+            ("top-suggestions",),
+            lambda values: (
+                Recommendation.objects.filter(customer_id__any=values["ids"], rank=1)
+                .select_related("product")
+                # A list names the product and shows its picture: not the why, signals, or the
+                # product's description and feed fields.
+                .only(
+                    "customer_id",
+                    "rank",
+                    "product__name",
+                    "product__category_id",
+                    "product__image",
+                    "product__thumbnail",
+                )
+            ),
+            {"ids": sorted(set(customer_ids))},
         )
     }
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db.models import Field, ForeignObject, Lookup, Model, QuerySet
 from django.db.models.query import get_related_populators
 
 ENABLED = True  # False: every call builds its queryset (tests compare the two ways)
@@ -41,6 +41,8 @@ class Compiled:
             if name is None
             else type(param)(values[name])
             if plain_int(param)
+            else list(values[name])
+            if isinstance(param, list)
             else values[name]
             for name, param in self.template
         ]
@@ -48,6 +50,30 @@ class Compiled:
 
 def plain_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+class AnyOf(Lookup):
+    """`field__any=[1, 2, 3]`: the ids as one array parameter on PostgreSQL (`= ANY(%s)`),
+    so that the SQL is the same whatever the number of ids and can be written once;
+    `IN (...)` elsewhere, as `__in` does."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = self.rhs
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        if not values:
+            return "1 = 0", list(lhs_params)
+        placeholders = ", ".join(["%s"] * len(values))
+        return f"{lhs} IN ({placeholders})", [*lhs_params, *values]
+
+
+# On every field, and on foreign keys (whose lookups Django keeps apart): `customer_id__any`.
+Field.register_lookup(AnyOf)
+ForeignObject.register_lookup(AnyOf)
 
 
 def stand_ins(values: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +89,8 @@ def stand_ins(values: dict[str, Any]) -> dict[str, Any]:
             made[name] = datetime.date(1900, 1, 1) + datetime.timedelta(days=index)
         elif plain_int(value):
             made[name] = -987_654_000 - index
+        elif isinstance(value, list) and all(plain_int(item) for item in value):
+            made[name] = [-987_654_000 - index]  # ids for `__any`
         else:
             raise TypeError(f"{name}: no stand-in for {type(value).__name__}")
     return made
@@ -86,12 +114,8 @@ def compile_once(
     queryset = build(stand_ins(values))
     compiler = queryset.query.get_compiler(using=using)
     sql, params = compiler.as_sql()
-    names = {(type(value), value): name for name, value in stand_ins(values).items()}
-    # An integer may come wrapped (psycopg's Int4 for a Value()): matched as an int, and
-    # the call's own value wrapped the same way.
-    template = [
-        (names.get((int if plain_int(param) else type(param), param)), param) for param in params
-    ]
+    names = {_shape(value): name for name, value in stand_ins(values).items()}
+    template = [(names.get(_shape(param)), param) for param in params]
     reusable = not queryset._prefetch_related_lookups and not (
         {name for name, _ in template if name} != set(values)
         # A day or time the query read by itself would stay in the SQL.
@@ -99,6 +123,17 @@ def compile_once(
     )
     cache[key] = Compiled(sql, template, compiler) if reusable else None
     return cache[key]
+
+
+def _shape(value: Any) -> tuple:
+    """What identifies a stand-in among the parameters. An integer may come wrapped
+    (psycopg's Int4 for a Value()): matched as an int, and the call's own value wrapped
+    the same way. A list (of ids, for `__any`) by its items."""
+    if plain_int(value):
+        return (int, int(value))
+    if isinstance(value, list):
+        return (list, tuple(value))
+    return (type(value), value)
 
 
 _MODELS: dict[tuple, Compiled | None] = {}

@@ -180,3 +180,33 @@ def test_todays_pager_appointments_and_purchases_run_the_orms_sql(
             assert once == orm
             assert len(once[2]) == 1  # each associate's own client's purchase
         time_machine.shift(datetime.timedelta(days=1))
+
+
+def test_any_reads_a_list_of_ids_of_any_length_with_one_sql(monkeypatch, store):
+    from customers.models import Customer
+
+    monkeypatch.setattr(compiled, "_MODELS", {})
+    clients = [CustomerFactory(home_store=store) for _ in range(4)]
+    ids = [client.pk for client in clients]
+
+    def read(chosen):
+        return compiled.models_once(
+            ("test", "any"),
+            lambda v: Customer.objects.filter(pk__any=v["ids"]).order_by("pk"),
+            {"ids": chosen},
+        )
+
+    statements = set()
+    for chosen in ([ids[0]], ids[1:3], ids, [], [ids[3], 10**9]):
+        with CaptureQueriesContext(connection) as queries:
+            got = [client.pk for client in read(chosen)]
+        assert got == sorted(pk for pk in chosen if pk in ids)
+        assert got == list(
+            Customer.objects.filter(pk__in=chosen).order_by("pk").values_list("pk", flat=True)
+        )
+        statements.add(queries.captured_queries[0]["sql"].split("ANY")[0])
+    assert len(statements) == 1  # the same SQL whatever the number of ids
+    assert compiled._MODELS[("test", "any", "default")] is not None
+    # On a foreign key too.
+    ReasonFactory(customer=clients[0])
+    assert Reason.objects.filter(customer_id__any=[clients[0].pk, clients[1].pk]).count() == 1
