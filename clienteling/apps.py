@@ -9,3 +9,4 @@ class ClientelingConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401 (registers the system checks)
+        from .core import compiled  # noqa: F401 (registers the `__any` lookup everywhere)
