@@ -736,13 +736,6 @@ def _slice_rows_many(
     return [rows or [] for rows in results]
 
 
-def _slice_rows(
-    query: Callable[[dict[str, Any]], QuerySet], values: dict[str, Any], key: tuple
-) -> list[_SliceRow]:
-    """One read's rows: `_slice_rows_many` for one."""
-    return _slice_rows_many([(query, values, key)])[0]
-
-
 @dataclass
 class _CappedRead:
     """One of Today's reads (see `_best_capped_many`)."""
@@ -871,21 +864,6 @@ def _best_capped_many(reads: list[_CappedRead]) -> list[tuple[list[Reason], bool
         else {}
     )
     return [([loaded[pk] for pk in read.chosen or [] if pk in loaded], read.more) for read in reads]
-
-
-def _best_capped(
-    branches: Callable[[dict[str, Any]], list[QuerySet[Reason]]],
-    values: dict[str, Any],
-    *,
-    key: str,
-    count: int,
-    limit: int,
-    branch_of: Callable[[_SliceRow], int],
-) -> tuple[list[Reason], bool]:
-    """One read of `_best_capped_many`."""
-    return _best_capped_many(
-        [_CappedRead(branches, values, key=key, count=count, limit=limit, branch_of=branch_of)]
-    )[0]
 
 
 def _today_read(staff: StaffMember, limit: int) -> _CappedRead:

@@ -111,10 +111,11 @@ def compile_once(
     key = (*key, using)
     if key in cache:
         return cache[key]
-    queryset = build(stand_ins(values))
+    made = stand_ins(values)
+    queryset = build(made)
     compiler = queryset.query.get_compiler(using=using)
     sql, params = compiler.as_sql()
-    names = {_shape(value): name for name, value in stand_ins(values).items()}
+    names = {_shape(value): name for name, value in made.items()}
     template = [(names.get(_shape(param)), param) for param in params]
     reusable = not queryset._prefetch_related_lookups and not (
         {name for name, _ in template if name} != set(values)

@@ -114,7 +114,7 @@ class Reason(models.Model):
     # reason's insert and on a client's change, whatever path wrote it: services, the
     # admin, bulk updates, COPY), never written by Django. They let Today read its best
     # few reasons straight from an index ordered by score (see the indexes below and
-    # `customers.selectors._best_capped`) instead of joining the whole store's reasons.
+    # `customers.selectors._best_capped_many`) instead of joining the whole store's reasons.
     owner = models.ForeignKey(
         StaffMember,
         on_delete=models.DO_NOTHING,
