@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 ROOT = Path(__file__).resolve().parents[2]
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls made by
@@ -52,6 +54,20 @@ def browser(browser):
     def watched_context(*args, **kwargs):
         context = new_context(*args, **kwargs)
         context.add_init_script(CSP_WATCH)
+        close = context.close
+
+        def close_when_quiet(*close_args, **close_kwargs):
+            # A page may still be loading what it asked for after its first paint (the
+            # card's sections, htmx on load): closing the browser does not stop the live
+            # server's thread answering it, and the database flushed meanwhile for the next
+            # test deadlocked with it. Let those requests finish first.
+            for open_page in context.pages:
+                # A page that never quiets is closed anyway.
+                with contextlib.suppress(PlaywrightError):
+                    open_page.wait_for_load_state("networkidle", timeout=5_000)
+            return close(*close_args, **close_kwargs)
+
+        context.close = close_when_quiet
         return context
 
     browser.new_context = watched_context
