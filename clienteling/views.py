@@ -17,9 +17,9 @@ from appointments.views.rooms import poll_state
 from clienteling.core.http import HtmxHttpRequest
 from clienteling.stores.access import request_staff
 from clienteling.stores.refusals import security_alerts_for_store
-from customers.models import Customer
 from customers.reason_kinds import client_initiated_kinds
 from customers.selectors import (
+    book_size,
     reasons_for_today_and_queue,
     recent_orders_for,
     top_suggestions_for,
@@ -103,7 +103,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     context.update(
         store=store,
         local_now=timezone.localtime(now, store.zone),
-        book_size=Customer.objects.assigned_to(staff).count(),
+        book_size=book_size(staff),
         reasons=reasons,
         replies=groups["replies"],
         outreach=groups["outreach"],

@@ -13,6 +13,7 @@ from clienteling.core.errors import ApplicationError
 from clienteling.stores.models import StaffMember
 
 from ..models import Customer
+from ..selectors import book_size_forget
 from .privacy import manages_store
 
 
@@ -66,9 +67,14 @@ def book_reassign(
                 field="to_staff",
             )
     with transaction.atomic():
-        return clients.exclude(assigned_associate=to_staff).update(
-            assigned_associate=to_staff, updated_at=timezone.now()
+        moving = clients.exclude(assigned_associate=to_staff)
+        holders = (
+            [from_staff.pk]
+            if from_staff is not None
+            else list(moving.values_list("assigned_associate_id", flat=True).distinct())
         )
+        book_size_forget(to_staff.pk, *holders)
+        return moving.update(assigned_associate=to_staff, updated_at=timezone.now())
 
 
 def customer_claim(*, customer: Customer, staff: StaffMember) -> bool:
@@ -86,4 +92,6 @@ def customer_claim(*, customer: Customer, staff: StaffMember) -> bool:
         .filter(Q(assigned_associate__isnull=True) | Q(assigned_associate__user__is_active=False))
         .update(assigned_associate=staff, updated_at=timezone.now())
     )
+    if updated:
+        book_size_forget(staff.pk)
     return updated == 1

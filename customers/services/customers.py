@@ -12,6 +12,7 @@ from clienteling.core.errors import ApplicationError
 from clienteling.stores.models import StaffMember, Store
 
 from ..models import Customer, Reason, Source
+from ..selectors import book_size_forget
 from .consent import (
     ConsentAnswer,
     ConsentChange,
@@ -72,6 +73,8 @@ def customer_create(
     )
     customer.full_clean()
     customer.save()
+    if assigned_associate is not None:
+        book_size_forget(assigned_associate.pk)
     consents_record(
         changes=[
             ConsentChange(

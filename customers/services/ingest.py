@@ -23,6 +23,7 @@ from clienteling.catalog.models import Product, Variant
 from clienteling.stores.models import StaffMember, Store
 
 from ..models import Customer, EngagementEvent, Order, OrderLine, Source
+from ..selectors import book_size_forget
 from .consent import ConsentChange, consents_record
 from .loyalty import loyalty_earn_for_orders
 from .reasons import reasons_refresh_after_commit
@@ -204,6 +205,10 @@ def customer_upsert_bulk(*, items: list[tuple[int, dict[str, Any]]]) -> IngestRe
                 for _, item, customer in rows
                 for consent in item.get("consents", [])
             ]
+        )
+        # Whose books gained clients (those who lost one see it within BOOK_SIZE_SECONDS).
+        book_size_forget(
+            *{customer.assigned_associate_id for rows in groups.values() for _, _, customer in rows}
         )
     return result.sorted()
 

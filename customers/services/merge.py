@@ -32,6 +32,7 @@ from ..models import (
     Selection,
     Size,
 )
+from ..selectors import book_size_forget
 from .privacy import customer_is_erased, manages_store, privacy_audit
 from .reasons import reasons_refresh_after_commit
 from .totals import customer_refresh_totals
@@ -129,6 +130,9 @@ def customer_merge(
             raise ApplicationError("One of the two clients is no longer on file.")
         survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
         customer_merge_check(survivor=survivor, duplicate=duplicate, by=by)
+        # One client fewer in the duplicate's associate's book (unless the survivor, who
+        # had nobody, joins it instead).
+        book_size_forget(duplicate.assigned_associate_id)
         held = _held_elsewhere(duplicate)
         if held:
             raise ApplicationError(

@@ -55,6 +55,7 @@ from ..models import (
     SelectionItem,
     Size,
 )
+from ..selectors import book_size_forget
 from .audit import audit_record
 
 EXPORT_FORMAT = "clienteling.customer-export.v1"
@@ -406,6 +407,7 @@ def customer_erase_own(*, customer: Customer) -> Erasure:
         for term in [*customer_identifiers(customer), *names]:
             events.filter(detail__icontains=term).update(detail={})
 
+        book_size_forget(customer.assigned_associate_id)
         Customer.objects.filter(pk=customer.pk).update(
             first_name=ERASED_NAME,
             last_name="",

@@ -15,6 +15,7 @@ from clienteling.catalog.models import Brand, Category
 from clienteling.core.errors import ApplicationError
 
 from ..models import ContactPreferences, Customer, Preference, Size, Topic
+from ..selectors import book_size_forget
 
 
 @transaction.atomic
@@ -196,6 +197,7 @@ def customer_details_update(*, customer: Customer, **values) -> list[str]:
         setattr(customer, name, values[name])
     update_fields = [*changed, "updated_at"]
     if "home_store" in changed and customer.assigned_associate_id:
+        book_size_forget(customer.assigned_associate_id)
         customer.assigned_associate = None
         update_fields.append("assigned_associate")
     customer.full_clean(exclude=["search_name"])

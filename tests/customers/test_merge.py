@@ -210,7 +210,9 @@ def test_the_duplicates_recommendations_are_dropped_and_suggestions_refreshed(
         customer_merge(survivor=survivor, duplicate=duplicate, by=manager.user)
 
     assert list(Recommendation.objects.all()) == [mine]
-    assert len(callbacks) == 2  # the survivor's reasons and suggestions, by tasks
+    # The survivor's reasons and suggestions, by tasks; the duplicate's associate's book
+    # counted again on Today.
+    assert len(callbacks) == 3
 
 
 def test_appointments_and_the_rest_of_the_calendar_follow_the_survivor(
