@@ -98,6 +98,35 @@ def test_the_offer_opens_with_its_cause_for_a_client_who_fits(store, dresses, sh
     assert offers_open(customer_ids=[claire.pk], triggers=["new_category"]) == 0
 
 
+def test_pieces_count_what_each_client_kept_in_two_queries_whatever_the_number_of_clients(
+    store, dresses, shoes, django_assert_num_queries
+):
+    """A client's pieces of a category and when the first was bought, from the orders that
+    count (not cancelled nor returned), read by client then by order: the join of both let
+    PostgreSQL read every line of a category at 1,000,000 clients (issue 20)."""
+    from customers.services.offers import _pieces
+
+    claire = _dress_buyer(store, dresses, pieces=3)
+    ines = _dress_buyer(store, dresses, pieces=1)
+    returned = OrderFactory(customer=ines, status="returned", placed_at=timezone.now())
+    OrderLineFactory(order=returned, product=ProductFactory(category=shoes), quantity=2)
+    kept = OrderFactory(customer=ines, placed_at=timezone.now() - datetime.timedelta(days=3))
+    OrderLineFactory(order=kept, product=ProductFactory(category=shoes), quantity=2)
+    nobody = CustomerFactory(home_store=store)
+
+    with django_assert_num_queries(2):
+        pieces = _pieces([claire.pk, ines.pk, nobody.pk], {dresses.pk, shoes.pk})
+
+    first_dress = claire.orders.order_by("placed_at").first().placed_at
+    assert pieces == {
+        (claire.pk, dresses.pk): (3, first_dress),
+        (ines.pk, dresses.pk): (1, ines.orders.get(lines__product__category=dresses).placed_at),
+        (ines.pk, shoes.pk): (2, kept.placed_at),
+    }
+    with django_assert_num_queries(1):  # no orders: no lines to read
+        assert _pieces([nobody.pk], {dresses.pk}) == {}
+
+
 def test_it_does_not_open_for_clients_outside_its_rules(store, other_store, dresses, shoes):
     _offer(trigger_category=shoes, bought_category=dresses, bought_at_least=3)
     few = _dress_buyer(store, dresses, pieces=2)
