@@ -867,11 +867,24 @@ def _best_capped_many(reads: list[_CappedRead]) -> list[tuple[list[Reason], bool
     return [([loaded[pk] for pk in read.chosen or [] if pk in loaded], read.more) for read in reads]
 
 
-def _today_read(staff: StaffMember, limit: int) -> _CappedRead:
+def _departed(store_id: int) -> list[int]:
+    """The store's staff who no longer work here (their user is inactive): their clients'
+    reasons go to everyone. Read first, by themselves (a handful of rows), so that the
+    reasons are read through `reason_open_by_owner` for these ids. Joined in, the
+    planner's guess of how many reasons inactive people own made it read all the store's
+    open reasons: 8 ms at 1,000,000 clients with fresh statistics, 2 s without (issue 20)."""
+    return list(
+        StaffMember.objects.filter(store_id=store_id, user__is_active=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _today_read(staff: StaffMember, limit: int, departed: list[int]) -> _CappedRead:
     """The reasons an associate sees on Today: their own clients', and the replies and
     sign-ups of the store's clients nobody active looks after (the same reasons as
     `Reason.objects.due().for_associate(staff)`), read through the copies of the client's
-    associate and store on the reason."""
+    associate and store on the reason. `departed`: `_departed(staff.store_id)`."""
     started = client_initiated_kinds()
 
     def branches(values: dict[str, Any]) -> list[QuerySet[Reason]]:
@@ -880,7 +893,7 @@ def _today_read(staff: StaffMember, limit: int) -> _CappedRead:
         return [
             due.filter(owner_id=values["staff_id"]),
             due.filter(store_id=store_id, owner__isnull=True, kind__in=started),
-            due.filter(store_id=store_id, owner__user__is_active=False, kind__in=started),
+            due.filter(store_id=store_id, owner_id__any=values["departed"], kind__in=started),
         ]
 
     def branch_of(reason: _SliceRow) -> int:
@@ -888,13 +901,19 @@ def _today_read(staff: StaffMember, limit: int) -> _CappedRead:
             return 0
         return 1 if reason.owner_id is None else 2
 
-    values = {"staff_id": staff.pk, "store_id": staff.store_id, "today": timezone.localdate()}
+    values = {
+        "staff_id": staff.pk,
+        "store_id": staff.store_id,
+        "today": timezone.localdate(),
+        "departed": departed,
+    }
     return _CappedRead(branches, values, key="today", count=3, limit=limit, branch_of=branch_of)
 
 
-def _queue_read(staff: StaffMember, limit: int) -> _CappedRead:
+def _queue_read(staff: StaffMember, limit: int, departed: list[int]) -> _CappedRead:
     """The store queue: reasons about clients of the store nobody looks after (no
-    associate, or one who left), but their own replies and sign-ups (under Replies)."""
+    associate, or one who left: `departed`), but their own replies and sign-ups (under
+    Replies)."""
 
     def branches(values: dict[str, Any]) -> list[QuerySet[Reason]]:
         unowned = (
@@ -904,12 +923,12 @@ def _queue_read(staff: StaffMember, limit: int) -> _CappedRead:
         )
         return [
             unowned.filter(owner__isnull=True),
-            unowned.filter(owner__user__is_active=False),
+            unowned.filter(owner_id__any=values["departed"]),
         ]
 
     return _CappedRead(
         branches,
-        {"store_id": staff.store_id, "today": timezone.localdate()},
+        {"store_id": staff.store_id, "today": timezone.localdate(), "departed": departed},
         key="queue",
         count=2,
         limit=limit,
@@ -925,14 +944,14 @@ def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
     Wednesday for another reason. Two queries in the common case (see `_best_capped_many`),
     their work set by `limit`, not by the number of open reasons in the store.
     """
-    return _best_capped_many([_today_read(staff, limit)])[0][0]
+    return _best_capped_many([_today_read(staff, limit, _departed(staff.store_id))])[0][0]
 
 
 def reasons_for_store_queue(*, staff: StaffMember, limit: int = 20) -> tuple[list[Reason], bool]:
     """The store queue, for everyone of the store to take: best first, under the same
     weekly cap per client as Today. Two queries in the common case; returns at most
     `limit` reasons and whether there were more."""
-    return _best_capped_many([_queue_read(staff, limit)])[0]
+    return _best_capped_many([_queue_read(staff, limit, _departed(staff.store_id))])[0]
 
 
 def reasons_for_today_and_queue(
@@ -940,9 +959,11 @@ def reasons_for_today_and_queue(
 ) -> tuple[list[Reason], list[Reason], bool]:
     """Today's reasons, the store queue's and whether it has more, read together: the
     same as `reasons_for_today` and `reasons_for_store_queue` in two queries for both (the
-    two slices in one statement, then every chosen row), not four."""
+    two slices in one statement, then every chosen row), not four; and the store's
+    departed staff first (`_departed`)."""
+    departed = _departed(staff.store_id)
     (mine, _), (queue, queue_more) = _best_capped_many(
-        [_today_read(staff, limit), _queue_read(staff, queue_limit)]
+        [_today_read(staff, limit, departed), _queue_read(staff, queue_limit, departed)]
     )
     return mine, queue, queue_more
 

@@ -82,18 +82,18 @@ def test_home_query_count_does_not_grow_with_rows(
     for _ in range(3):
         my_clients_visit()
         an_online_client_left_a_cart()
-    # user with staff+store, book count, the reasons' slices (mine and the store queue's,
-    # one statement), then the chosen rows with their clients and products (the queue's
+    # user with staff+store, book count, the store's departed staff, the reasons' slices
+    # (mine and the store queue's, one statement), then the chosen rows with their clients and products (the queue's
     # carts), the best suggestion of each of their clients, recent orders with clients and
     # stores, fitting-room pages for me, today's appointments with clients, kinds, stylists
     # and rooms (the session comes from the cache)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         client.get("/")
     for _ in range(5):
         my_clients_visit()
         an_online_client_left_a_cart()
     # The same, the book's size now from the cache.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get("/")
     assert response.content.decode().count('class="list-row"') == 16  # 8 orders, 8 visits
 
@@ -331,9 +331,9 @@ def test_today_shows_a_screen_of_each_group_and_the_rest_on_demand(
     assert 'hx-get="?more=outreach"' in body and 'href="?more=outreach#reasons-heading"' in body
 
     # With htmx: the other rows alone, in order, for the same queries as the rows need
-    # (user with staff+store, the reasons' and the queue's slices in one statement, the
-    # chosen rows, the suggestions).
-    with django_assert_num_queries(4):
+    # (user with staff+store, the store's departed staff, the reasons' and the queue's
+    # slices in one statement, the chosen rows, the suggestions).
+    with django_assert_num_queries(5):
         response = client.get("/?more=outreach", HTTP_HX_REQUEST="true")
     rows = response.content.decode()
     assert "<html" not in rows and "Show" not in rows

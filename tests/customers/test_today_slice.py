@@ -150,9 +150,9 @@ def test_today_reads_one_slice_and_the_chosen_rows(associate, store, django_asse
         ReasonFactory(
             customer=CustomerFactory(home_store=store, assigned_associate=associate), score=score
         )
-    # The slice (the cap applied in SQL over it), then the 30 chosen rows with clients
-    # and products.
-    with django_assert_num_queries(2):
+    # The store's departed staff (none), the slice (the cap applied in SQL over it), then
+    # the 30 chosen rows with clients and products.
+    with django_assert_num_queries(3):
         reasons = selectors.reasons_for_today(staff=associate, limit=30)
     assert [reason.score for reason in reasons] == list(range(39, 9, -1))
 
@@ -256,13 +256,14 @@ def test_today_and_the_queue_read_together_are_the_two_reads_in_two_queries(
     with django_assert_num_queries(0):
         assert all(reason.customer.first_name for reason in mine + queue)
 
-    # Nothing refused: both slices in one statement, then the chosen rows (2 queries).
+    # Nothing refused: the departed staff, both slices in one statement, then the chosen
+    # rows (3 queries).
     Reason.objects.filter(customer__contacts__isnull=False).delete()
     expected = (
         [reason.pk for reason in selectors.reasons_for_today(staff=associate, limit=3)],
         [reason.pk for reason in selectors.reasons_for_store_queue(staff=associate, limit=2)[0]],
     )
-    with django_assert_num_queries(2 if once else 3):
+    with django_assert_num_queries(3 if once else 4):
         mine, queue, _ = selectors.reasons_for_today_and_queue(
             staff=associate, limit=3, queue_limit=2
         )
