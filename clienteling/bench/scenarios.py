@@ -168,14 +168,21 @@ class BatchScenario:
 # --- data picked from the data set (child process) ---------------------------------
 
 
-def search_last_name() -> str:
-    """A last name present in the data: the one of the client in the middle of the table."""
-    bounds = Customer.objects.aggregate(low=Min("pk"), high=Max("pk"))
+def search_last_name(store_id: int | None = None) -> str:
+    """A last name present in the data: the one of the client in the middle of the table,
+    of the store `store_id` when given. The associate searches for a client of their own
+    store: each store's clients have the names of its city, and a name only other stores
+    have is a search that finds nobody (at 1,000,000 clients the middle client was a
+    Londoner, and the New York associate's search for her 5,115 namesakes found none)."""
+    clients = Customer.objects.all()
+    if store_id is not None:
+        clients = clients.filter(home_store_id=store_id)
+    bounds = clients.aggregate(low=Min("pk"), high=Max("pk"))
     if bounds["low"] is None:
         raise RuntimeError("the data set has no clients")
     middle = (bounds["low"] + bounds["high"]) // 2
     name = (
-        Customer.objects.filter(pk__gte=middle)
+        clients.filter(pk__gte=middle)
         .exclude(last_name="")
         .order_by("pk")
         .values_list("last_name", flat=True)
@@ -257,7 +264,7 @@ def _ingest_request(bodies: int, *, repeat: bool) -> Callable[[Context], Request
 
 
 def _admin_search_prepare(actors: Actors) -> dict[str, Any]:
-    return {"last_name": search_last_name()}
+    return {"last_name": search_last_name(actors.associate.store_id)}
 
 
 def _client_card_prepare(actors: Actors) -> dict[str, Any]:
