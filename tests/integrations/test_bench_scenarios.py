@@ -56,3 +56,22 @@ def test_the_pos_lookup_scenario_asks_for_a_client_by_phone_and_finds_them(book,
 
     # Key, clients, reasons, usable offers, audit.
     assert counted["pos-lookup"] == {"queries": 5, "status": 200}
+
+
+def test_the_search_scenario_looks_for_a_name_of_the_associates_own_store(
+    associate, store, other_store
+):
+    """Each store's clients carry the names of its city: a name only another store has is
+    a search that finds nobody, not the associate's everyday search."""
+    from clienteling.bench.scenarios import search_last_name
+
+    Customer.objects.bulk_create(
+        [Customer(first_name="Ava", last_name="Chen", home_store=store)]
+        + [
+            Customer(first_name="Ann", last_name="Turner", home_store=other_store)
+            for _ in range(10)
+        ]
+    )
+
+    assert search_last_name() == "Turner"
+    assert search_last_name(store.pk) == "Chen"
