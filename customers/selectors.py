@@ -163,16 +163,20 @@ def _search_name_postgresql(queryset: QuerySet[Customer], lowered: str) -> Query
     # Names and placeholders only: the text typed is always a parameter.
     last_pass = f"SELECT {table}.id FROM {table} WHERE ({where}) AND {last_key} LIKE %s"  # noqa: S608
     name_pass = f"SELECT {table}.id FROM {table} WHERE ({where}) AND {name_key} LIKE %s"  # noqa: S608
-    # The text inside a name and the typos only when neither prefix pass is full: a common
-    # surname never pays for them (PostgreSQL skips those branches: a one-time filter).
+    # The two prefix passes are read once (materialised) and counted: the text inside a
+    # name and the typos only when neither is full, so a common surname never pays for them
+    # (PostgreSQL skips those branches: a one-time filter). Written as NOT EXISTS over the
+    # passes, each was read three times: a name only other stores have (5,115 of them at
+    # 1,000,000 clients) cost 34 ms instead of ~25 (issue 20).
     not_full = (
-        f"NOT EXISTS ({last_pass} OFFSET {rows - 1} LIMIT 1) "
-        f"AND NOT EXISTS ({name_pass} OFFSET {rows - 1} LIMIT 1)"
+        f"(SELECT count(*) FROM last_pass) < {rows} "  # noqa: S608 (an int)
+        f"AND (SELECT count(*) FROM name_pass) < {rows}"
     )
-    not_full_params = [*where_params, prefix, *where_params, prefix]
     sql = (
-        f"({last_pass} ORDER BY {last_key}, {first_key}, {table}.id LIMIT {rows}) UNION ALL "  # noqa: S608
-        f"({name_pass} ORDER BY {name_key}, {table}.id LIMIT {rows}) UNION ALL "
+        f"WITH last_pass AS MATERIALIZED ({last_pass} "  # noqa: S608
+        f"ORDER BY {last_key}, {first_key}, {table}.id LIMIT {rows}), "
+        f"name_pass AS MATERIALIZED ({name_pass} ORDER BY {name_key}, {table}.id LIMIT {rows}) "
+        "SELECT id FROM last_pass UNION ALL SELECT id FROM name_pass UNION ALL "
         f"(SELECT {table}.id FROM {table} WHERE ({where}) AND {not_full} "
         f'AND {table}."search_name" LIKE %s LIMIT {rows}) UNION ALL '
         f"(SELECT {table}.id FROM {table} WHERE ({where}) AND {not_full} "
@@ -185,10 +189,8 @@ def _search_name_postgresql(queryset: QuerySet[Customer], lowered: str) -> Query
         *where_params,
         prefix,
         *where_params,
-        *not_full_params,
         inside,
         *where_params,
-        *not_full_params,
         lowered,
         lowered,
     ]
