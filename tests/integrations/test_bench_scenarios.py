@@ -75,3 +75,33 @@ def test_the_search_scenario_looks_for_a_name_of_the_associates_own_store(
 
     assert search_last_name() == "Turner"
     assert search_last_name(store.pk) == "Chen"
+
+
+def test_the_typo_scenario_swaps_the_last_two_letters_and_finds_the_client(
+    client, associate, store
+):
+    from clienteling.bench.scenarios import typo_of
+
+    assert [typo_of(name) for name in ("Chen", "Nelson", "Li", "Hall")] == [
+        "Chne",
+        "Nelsno",
+        "Lii",
+        "Halll",
+    ]
+    Customer.objects.bulk_create(
+        [Customer(first_name="Ava", last_name="Chen", home_store=store, search_name="ava chen")]
+    )
+    prepared = child.prepare({"scenarios": ["search-typo"]})
+    assert prepared["failures"] == {}
+    spec = http_scenario("search-typo").request(
+        Context(run_id="t", shared=prepared["shared"], data=prepared["data"]["search-typo"])
+    )
+    assert spec.path == "/clients/?q=Chne"
+
+    counted = child.count_queries({"requests": {"search-typo": spec.as_dict()}})
+
+    # The user with staff and store, then the search (its passes are one statement).
+    assert counted["search-typo"] == {"queries": 2, "status": 200}
+    client.force_login(associate.user)
+    found = client.get(spec.path, HTTP_HX_REQUEST="true").content.decode()
+    assert "Ava Chen" in found
