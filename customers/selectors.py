@@ -45,6 +45,7 @@ from .models import (
     Contact,
     Customer,
     EngagementEvent,
+    NameWord,
     Note,
     Order,
     OrderLine,
@@ -130,6 +131,8 @@ def customer_search(queryset: QuerySet[Customer], text: str) -> QuerySet[Custome
 
 # PostgreSQL name search: rows each bounded pass may read and keep (four pages of 25).
 SEARCH_PASS_ROWS = 100
+# A one-word typo: how many of the closest name words it looks for clients of.
+CLOSE_WORDS = 10
 
 
 def _search_name_postgresql(queryset: QuerySet[Customer], lowered: str) -> QuerySet[Customer]:
@@ -142,7 +145,9 @@ def _search_name_postgresql(queryset: QuerySet[Customer], lowered: str) -> Query
     migration 0025, on PostgreSQL only. Only when neither pass is full (a rare name, a
     typo) do two more run, each also stopped at SEARCH_PASS_ROWS: the text inside a name
     ("bois"; the GIN trigram index) and names close to it, nearest first ("clare dubios";
-    the word-similarity operator on the same index). The page is ranked among those few
+    the word-similarity operator on the same index; for one word typed, "chne", the
+    closest words of the name-word dictionary first, then the clients with that first or
+    last name through the B-trees: see customers.models.NameWord). The page is ranked among those few
     ids: last-name prefixes by name, then full-name prefixes, then the rest by word
     similarity. One query: the passes are a UNION ALL inside `id IN (...)`, each carrying
     the queryset's scope and filters (so ClientFilter applies the search last).
@@ -172,6 +177,39 @@ def _search_name_postgresql(queryset: QuerySet[Customer], lowered: str) -> Query
         f"(SELECT count(*) FROM last_pass) < {rows} "  # noqa: S608 (an int)
         f"AND (SELECT count(*) FROM name_pass) < {rows}"
     )
+    if " " in lowered:
+        # Names close to the words typed, nearest first.
+        close_pass = (
+            f"(SELECT {table}.id FROM {table} WHERE ({where}) AND {not_full} "  # noqa: S608
+            f'AND %s <%% {table}."search_name" '
+            f'ORDER BY %s <<-> {table}."search_name", {table}.id'
+        )
+        close_params = [*where_params, lowered, lowered]
+    else:
+        # One word: the CLOSE_WORDS words of clients' names closest to it first (a few
+        # thousand words, customers.models.NameWord), then the clients whose first or last
+        # name is one of them, through the two name B-trees, each read stopped at `rows`.
+        # Ranking every name close to a short typo read 29,000 names at 1,000,000 clients
+        # ("chne": 309 ms, issue 20).
+        words = connection.ops.quote_name(NameWord._meta.db_table)
+        # As close as the one-pass search asks (`<%`), checked on the rows read.
+        close = (
+            f'word_similarity(%s, {table}."search_name") '
+            ">= current_setting('pg_trgm.word_similarity_threshold')::real"
+        )
+        close_pass = (
+            f"(SELECT holders.id FROM (SELECT word, %s <<-> word AS distance FROM {words} "  # noqa: S608
+            f"WHERE {not_full} AND %s <%% word ORDER BY distance, word "
+            f"LIMIT {int(CLOSE_WORDS)}) AS words CROSS JOIN LATERAL ("
+            f"(SELECT {table}.id FROM {table} WHERE ({where}) AND {close} "
+            f"AND {last_key} = words.word ORDER BY {last_key}, {first_key}, {table}.id "
+            f"LIMIT {rows}) UNION ALL "
+            f"(SELECT {table}.id FROM {table} WHERE ({where}) AND {close} "
+            f"AND {name_key} >= words.word || ' ' AND {name_key} < words.word || '!' "
+            f"ORDER BY {name_key}, {table}.id LIMIT {rows})) AS holders "
+            "ORDER BY words.distance, holders.id"
+        )
+        close_params = [lowered, lowered, *where_params, lowered, *where_params, lowered]
     sql = (
         f"WITH last_pass AS MATERIALIZED ({last_pass} "  # noqa: S608
         f"ORDER BY {last_key}, {first_key}, {table}.id LIMIT {rows}), "
@@ -179,9 +217,7 @@ def _search_name_postgresql(queryset: QuerySet[Customer], lowered: str) -> Query
         "SELECT id FROM last_pass UNION ALL SELECT id FROM name_pass UNION ALL "
         f"(SELECT {table}.id FROM {table} WHERE ({where}) AND {not_full} "
         f'AND {table}."search_name" LIKE %s LIMIT {rows}) UNION ALL '
-        f"(SELECT {table}.id FROM {table} WHERE ({where}) AND {not_full} "
-        f'AND %s <%% {table}."search_name" '
-        f'ORDER BY %s <<-> {table}."search_name", {table}.id LIMIT {rows})'
+        f"{close_pass} LIMIT {rows})"
     )
     params = [
         *where_params,
@@ -190,9 +226,7 @@ def _search_name_postgresql(queryset: QuerySet[Customer], lowered: str) -> Query
         prefix,
         *where_params,
         inside,
-        *where_params,
-        lowered,
-        lowered,
+        *close_params,
     ]
     match = f"CASE WHEN {last_key} LIKE %s THEN 0 WHEN {name_key} LIKE %s THEN 1 ELSE 2 END"
     similarity = (

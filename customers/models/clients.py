@@ -164,6 +164,25 @@ class Customer(models.Model):
         return bool(event and event.granted)
 
 
+class NameWord(models.Model):
+    """A word of some client's name ("claire", "dubois"): the dictionary search's typo pass
+    reads first. A typo ("chne") is matched against the few thousand distinct words, then
+    the clients whose names hold the closest ones are read, instead of ranking every name
+    close to it (29,000 for "chne" at 1,000,000 clients): pg_trgm's spelling-correction
+    scheme (customers.selectors, `_search_name_postgresql`).
+
+    Kept by PostgreSQL itself (migration 0026): triggers on the clients' table add the words
+    of every name inserted or updated, whichever way it is written (the ORM, bulk writes,
+    COPY). A word no client has any more only costs a row; an erasure removes the erased
+    name's words that nobody else has (`customer_erase`). Unused on SQLite.
+    """
+
+    word = models.CharField(max_length=201, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.word
+
+
 class ConsentEventQuerySet(models.QuerySet):
     def current(self) -> ConsentEventQuerySet:
         """The latest event per (client, channel): what the client agreed to now.

@@ -44,6 +44,7 @@ from ..models import (
     Customer,
     EngagementEvent,
     Message,
+    NameWord,
     Note,
     Order,
     OrderLine,
@@ -424,8 +425,17 @@ def customer_erase_own(*, customer: Customer) -> Erasure:
             erased_at=timezone.now(),
             updated_at=timezone.now(),
         )
+        _forget_name_words(f"{customer.first_name} {customer.last_name}".lower().split())
     customer.refresh_from_db()
     return erasure
+
+
+def _forget_name_words(words: Iterable[str]) -> None:
+    """Search's dictionary of name words (customers.models.NameWord) keeps a word while
+    some client's name holds it: an erased name's words nobody else has go."""
+    for word in set(words):
+        if not Customer.objects.filter(search_name__contains=word).exists():
+            NameWord.objects.filter(word=word).delete()
 
 
 def _without_objects(change_message: str, terms: list[str]) -> str:
