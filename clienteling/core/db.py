@@ -28,3 +28,12 @@ class TrigramIndex(GinIndex):
                 model, schema_editor, using=using, **kwargs
             )
         return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+
+def run_on_postgresql(schema_editor, statements: list[str]) -> None:
+    """For a migration's RunPython: SQL only PostgreSQL knows (the "C" collation, pg_trgm,
+    triggers), skipped on the demo's SQLite, which searches in Python."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for statement in statements:
+        schema_editor.execute(statement)

@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from clienteling.core.db import run_on_postgresql
+
 # Indexes that bound search as you type by the rows shown (customers.selectors,
 # `_search_name_postgresql`), on PostgreSQL only: the demo's SQLite searches in Python and
 # knows neither the "C" collation nor pg_trgm. Not in the model's Meta (no SQLite form).
@@ -22,19 +24,12 @@ POSTGRES_BACKWARD = [
 ]
 
 
-def _run(schema_editor, statements: list[str]) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for statement in statements:
-        schema_editor.execute(statement)
-
-
 def create_indexes(apps, schema_editor):
-    _run(schema_editor, POSTGRES_FORWARD)
+    run_on_postgresql(schema_editor, POSTGRES_FORWARD)
 
 
 def drop_indexes(apps, schema_editor):
-    _run(schema_editor, POSTGRES_BACKWARD)
+    run_on_postgresql(schema_editor, POSTGRES_BACKWARD)
 
 
 class Migration(migrations.Migration):

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from clienteling.core.db import run_on_postgresql
+
 
 # The name words' dictionary, kept by PostgreSQL (customers.models.NameWord): a trigram
 # index for the typo pass of search, statement triggers that add the words of the names a
@@ -42,19 +44,12 @@ POSTGRES_BACKWARD = [
 ]
 
 
-def _run(schema_editor, statements: list[str]) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for statement in statements:
-        schema_editor.execute(statement)
-
-
 def keep_words(apps, schema_editor):
-    _run(schema_editor, POSTGRES_FORWARD)
+    run_on_postgresql(schema_editor, POSTGRES_FORWARD)
 
 
 def stop_keeping_words(apps, schema_editor):
-    _run(schema_editor, POSTGRES_BACKWARD)
+    run_on_postgresql(schema_editor, POSTGRES_BACKWARD)
 
 
 class Migration(migrations.Migration):
