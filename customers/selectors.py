@@ -147,10 +147,10 @@ def _search_name_postgresql(queryset: QuerySet[Customer], lowered: str) -> Query
     ("bois"; the GIN trigram index) and names close to it, nearest first ("clare dubios";
     the word-similarity operator on the same index; for one word typed, "chne", the
     closest words of the name-word dictionary first, then the clients with that first or
-    last name through the B-trees: see customers.models.NameWord). The page is ranked among those few
-    ids: last-name prefixes by name, then full-name prefixes, then the rest by word
-    similarity. One query: the passes are a UNION ALL inside `id IN (...)`, each carrying
-    the queryset's scope and filters (so ClientFilter applies the search last).
+    last name through the B-trees: see customers.models.NameWord). The page is ranked
+    among those few ids: last-name prefixes by name, then full-name prefixes, then the rest
+    by word similarity. One query: the passes are a UNION ALL inside `id IN (...)`, each
+    carrying the queryset's scope and filters (so ClientFilter applies the search last).
     """
     query = queryset.query
     tables = [alias for alias in query.alias_map if query.alias_refcount[alias]]
@@ -977,15 +977,16 @@ def reasons_for_today(*, staff: StaffMember, limit: int = 30) -> list[Reason]:
 
     Each client shows at most REASONS_MAX_PER_CLIENT_PER_WEEK reasons, minus the contacts
     they already had in the last 7 days: a client called on Monday does not come back on
-    Wednesday for another reason. Two queries in the common case (see `_best_capped_many`),
-    their work set by `limit`, not by the number of open reasons in the store.
+    Wednesday for another reason. Three queries in the common case (the store's departed
+    staff, then `_best_capped_many`'s two), their work set by `limit`, not by the number of
+    open reasons in the store.
     """
     return _best_capped_many([_today_read(staff, limit, _departed(staff.store_id))])[0][0]
 
 
 def reasons_for_store_queue(*, staff: StaffMember, limit: int = 20) -> tuple[list[Reason], bool]:
     """The store queue, for everyone of the store to take: best first, under the same
-    weekly cap per client as Today. Two queries in the common case; returns at most
+    weekly cap per client as Today. Three queries in the common case; returns at most
     `limit` reasons and whether there were more."""
     return _best_capped_many([_queue_read(staff, limit, _departed(staff.store_id))])[0]
 
@@ -994,9 +995,9 @@ def reasons_for_today_and_queue(
     *, staff: StaffMember, limit: int = 30, queue_limit: int = 20
 ) -> tuple[list[Reason], list[Reason], bool]:
     """Today's reasons, the store queue's and whether it has more, read together: the
-    same as `reasons_for_today` and `reasons_for_store_queue` in two queries for both (the
-    two slices in one statement, then every chosen row), not four; and the store's
-    departed staff first (`_departed`)."""
+    same as `reasons_for_today` and `reasons_for_store_queue` in three queries for both
+    (the store's departed staff, the two slices in one statement, then every chosen row),
+    not six."""
     departed = _departed(staff.store_id)
     (mine, _), (queue, queue_more) = _best_capped_many(
         [_today_read(staff, limit, departed), _queue_read(staff, queue_limit, departed)]
