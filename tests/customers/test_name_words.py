@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from clienteling.privacy import customer_erase
 from customers.models import Customer, NameWord
@@ -55,6 +56,42 @@ def test_a_one_word_typo_finds_the_client_through_the_words(client, associate, s
     assert _names(client.get(URL, {"q": "Chne"})) == []
     # What is typed right still finds them (the prefix passes do not use it).
     assert sorted(_names(client.get(URL, {"q": "Chen"}))) == ["Ava Chen", "Chen Wright"]
+
+
+def test_a_typo_finds_only_the_clients_the_associate_may_see(client, associate, store, other_store):
+    """The typo pass carries the scope: this store's clients and the associate's own
+    elsewhere, never another store's nor an erased one (read from the covering indexes
+    of migration 0027, never from the rows they skip)."""
+    CustomerFactory(first_name="Ava", last_name="Chen", home_store=store)
+    CustomerFactory(first_name="Chen", last_name="Wright", home_store=other_store)
+    CustomerFactory(first_name="Li", last_name="Chen", home_store=other_store)
+    CustomerFactory(
+        first_name="Mei", last_name="Chen", home_store=other_store, assigned_associate=associate
+    )
+    gone = CustomerFactory(first_name="Bo", last_name="Chen", home_store=store)
+    Customer.objects.filter(pk=gone.pk).update(erased_at=timezone.now())
+    client.force_login(associate.user)
+
+    assert sorted(_names(client.get(URL, {"q": "Chne"}))) == ["Ava Chen", "Mei Chen"]
+
+
+def test_the_name_indexes_carry_who_may_see_a_client():
+    """Search's two name B-trees cover the scope's columns (an index-only scan checks
+    them), and the last-name one the names its keys come from."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'customers_customer' "
+            "AND indexname LIKE 'customer_search_%%'"
+        )
+        found = dict(cursor.fetchall())
+    assert set(found) == {
+        "customer_search_last_cover",
+        "customer_search_name_cover",
+        "customer_search_name_trgm",
+    }
+    scope = "INCLUDE (home_store_id, assigned_associate_id, erased_at"
+    assert scope in found["customer_search_name_cover"]
+    assert f"{scope}, last_name, first_name)" in found["customer_search_last_cover"]
 
 
 def test_an_erased_name_leaves_the_dictionary_unless_someone_else_has_it(manager, store):
