@@ -75,6 +75,22 @@ def test_a_typo_finds_only_the_clients_the_associate_may_see(client, associate, 
     assert sorted(_names(client.get(URL, {"q": "Chne"}))) == ["Ava Chen", "Mei Chen"]
 
 
+def test_of_words_as_close_the_likeliest_is_read_first(client, associate, store, monkeypatch):
+    """ "chne" is as close by word similarity to "charlotte", "chloe" and "chen" (two
+    trigrams each); the whole word decides, so a full pass holds Chens, not the
+    Charlottes whose name sorts first."""
+    from customers import selectors
+
+    monkeypatch.setattr(selectors, "SEARCH_PASS_ROWS", 2)
+    for last in ["Adams", "Baker", "Cole"]:
+        CustomerFactory(first_name="Charlotte", last_name=last, home_store=store)
+    for first in ["Ava", "Bo"]:
+        CustomerFactory(first_name=first, last_name="Chen", home_store=store)
+    client.force_login(associate.user)
+
+    assert sorted(_names(client.get(URL, {"q": "Chne"}))) == ["Ava Chen", "Bo Chen"]
+
+
 def test_the_name_indexes_carry_who_may_see_a_client():
     """Search's two name B-trees cover the scope's columns (an index-only scan checks
     them), and the last-name one the names its keys come from."""
