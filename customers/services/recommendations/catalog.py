@@ -75,6 +75,11 @@ class _Catalog:
         self.popularity = {
             pk: WEIGHTS["popularity"] * model.buyers.get(pk, 0) / top_buyers for pk in self.items
         }
+        # What the loop over a client's candidates reads of each product, in one lookup.
+        self.scored_as = {
+            pk: (self.popularity[pk], item.brand_id, item.category_id)
+            for pk, item in self.items.items()
+        }
         # Available products, most bought first: overall and per brand.
         self.by_popularity = sorted(
             (pk for pk in self.items if pk not in self.unavailable),

@@ -75,8 +75,10 @@ def suggest(
     sources = sorted(itertools.islice(client.kept, SOURCES))
     co: dict[int, float] = {}
     co_get = co.get
-    for product in sources:
-        for other, similarity in model.neighbours.get(product, {}).items():
+    # Each source's neighbours, looked up once: the why below asks them again per product.
+    source_rows = [(source, model.neighbours.get(source, {})) for source in sources]
+    for _, row in source_rows:
+        for other, similarity in row.items():
             co[other] = co_get(other, 0.0) + similarity
     co_weight = weights["co_purchase"] / (max(co.values(), default=0.0) or 1.0)
 
@@ -129,13 +131,14 @@ def suggest(
     items, popularity, interest = catalog.items, catalog.popularity, client.interest
     size_weight, colour_weight = weights["size_in_stock"], weights["liked_colour"]
     favourite_weight = weights["favourite"]
+    scored_as, brand_get, category_get = catalog.scored_as, brand_bonus.get, category_bonus.get
     scored: list[tuple[float, int]] = []
     for product in candidates:
-        item = items[product]
+        product_popularity, brand_id, category_id = scored_as[product]
         score = (
-            popularity[product]
-            + brand_bonus.get(item.brand_id, 0.0)
-            + category_bonus.get(item.category_id, 0.0)
+            product_popularity
+            + brand_get(brand_id, 0.0)
+            + category_get(category_id, 0.0)
             + co_weight * co_get(product, 0.0)
         )
         if product in interest:
@@ -185,8 +188,8 @@ def suggest(
             # The purchase that contributes most (the first in id order on a tie): the
             # why names it.
             strongest = 0.0
-            for source in sources:
-                similarity = model.neighbours.get(source, {}).get(product, 0.0)
+            for source, row in source_rows:
+                similarity = row.get(product, 0.0)
                 if similarity > strongest:
                     strongest, context["from_product"] = similarity, source
         if item.category_id in bridges:
