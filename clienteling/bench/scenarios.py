@@ -504,9 +504,10 @@ HTTP_SCENARIOS: list[HttpScenario] = [
     ),
     HttpScenario(
         # No prefix matches: the text inside names, then the names close to it (the
-        # name-word dictionary's closest words, then their clients), ranked. The slow path
-        # of search, no budget yet: p95 87 ms at 1,000,000 clients ("Chne"), 33 ms at
-        # 100,000 ("Nelsno").
+        # name-word dictionary's closest words, then their clients, read from covering
+        # indexes), ranked. The slow path of search, under search's budget (issue 20:
+        # search as you type allows typos): p95 321 ms, then 87 ms, now 22 ms at
+        # 1,000,000 clients ("Chne").
         name="search-typo",
         title="search, a typo (htmx)",
         kind=Kind.PAGE,
@@ -516,6 +517,7 @@ HTTP_SCENARIOS: list[HttpScenario] = [
             f"/clients/?q={quote(context.data['typed'])}",
             headers={**context.session_headers("associate"), **HTMX},
         ),
+        budget=Budget("p95 ≤ 30 ms", p95_ms=30),
     ),
     HttpScenario(
         name="client-list",
