@@ -14,6 +14,10 @@ from clienteling.catalog.models import Category, Product
 from customers.models import EngagementEvent, Order, OrderLine, Preference, Size
 from customers.services import recommendations_refresh
 from customers.services.reasons import _back_in_stock, _new_arrival
+from customers.services.recommendations import (
+    recommendations_refresh_plan,
+    recommendations_refresh_range,
+)
 from tests.factories import CustomerFactory, SelectionFactory, SelectionItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +77,27 @@ def test_a_suggested_shoe_is_in_her_size_at_her_store(claire, store, other_store
     _count(store, "HERE-38", 0)
     recommendations_refresh(customer_ids=[claire.pk])
     assert here.pk not in set(claire.recommendations.values_list("product_id", flat=True))
+
+
+def test_the_nightly_ranges_know_her_store_too(claire, store, other_store):
+    """The nightly job's id ranges read each client's home store as the single refresh
+    does (they read none: "at the home store" never said, her size on another store's
+    shelves suggested, and 70% of the clients rewritten at each switch between the two
+    at 100,000 clients, issue 20)."""
+    here, elsewhere = _shoe("HERE"), _shoe("AWAY")
+    _size(claire)
+    _count(store, "HERE-38", 2)
+    _count(other_store, "AWAY-38", 5)
+    _count(store, "AWAY-39", 5)
+
+    for low, high in recommendations_refresh_plan()["ranges"]:
+        recommendations_refresh_range(low=low, high=high)
+
+    suggested = {rec.product_id: rec for rec in claire.recommendations.all()}
+    assert "at the home store" in suggested[here.pk].why
+    assert elsewhere.pk not in suggested
+    # The single-process refresh finds nothing to change.
+    assert recommendations_refresh(customer_ids=[claire.pk])["changed"] == 0
 
 
 def test_back_in_stock_only_when_back_in_her_size_at_her_store(claire, store, other_store):

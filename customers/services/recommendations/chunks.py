@@ -101,7 +101,7 @@ def recommendations_refresh_range(
     while clients := list(
         Customer.objects.filter(pk__gt=last, pk__lte=high)
         .order_by("pk")
-        .values_list("pk", "first_name")[:chunk_size]
+        .values_list("pk", "first_name", "home_store_id")[:chunk_size]
     ):
         last = clients[-1][0]
         facts = clients_facts(
