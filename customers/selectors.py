@@ -55,6 +55,7 @@ from .models import (
     Size,
     consent_channel_choices,
 )
+from .models.relationship import dated_today
 from .reason_kinds import client_initiated_kinds, reason_kind
 
 PHONE_LIKE = re.compile(r"^[\d\s()+\-./]+$")
@@ -926,7 +927,9 @@ def _today_read(staff: StaffMember, limit: int, departed: list[int]) -> _CappedR
     started = client_initiated_kinds()
 
     def branches(values: dict[str, Any]) -> list[QuerySet[Reason]]:
-        due = Reason.objects.due(values["today"]).filter(customer__erased_at__isnull=True)
+        due = Reason.objects.due(values["today"], dated=values["dated"]).filter(
+            customer__erased_at__isnull=True
+        )
         store_id = values["store_id"]
         return [
             due.filter(owner_id=values["staff_id"]),
@@ -939,10 +942,12 @@ def _today_read(staff: StaffMember, limit: int, departed: list[int]) -> _CappedR
             return 0
         return 1 if reason.owner_id is None else 2
 
+    today = timezone.localdate()
     values = {
         "staff_id": staff.pk,
         "store_id": staff.store_id,
-        "today": timezone.localdate(),
+        "today": today,
+        "dated": dated_today(today),
         "departed": departed,
     }
     return _CappedRead(branches, values, key="today", count=3, limit=limit, branch_of=branch_of)
@@ -955,7 +960,7 @@ def _queue_read(staff: StaffMember, limit: int, departed: list[int]) -> _CappedR
 
     def branches(values: dict[str, Any]) -> list[QuerySet[Reason]]:
         unowned = (
-            Reason.objects.due(values["today"])
+            Reason.objects.due(values["today"], dated=values["dated"])
             .filter(store_id=values["store_id"], customer__erased_at__isnull=True)
             .exclude(kind__in=client_initiated_kinds())
         )
@@ -966,7 +971,12 @@ def _queue_read(staff: StaffMember, limit: int, departed: list[int]) -> _CappedR
 
     return _CappedRead(
         branches,
-        {"store_id": staff.store_id, "today": timezone.localdate(), "departed": departed},
+        {
+            "store_id": staff.store_id,
+            "today": (today := timezone.localdate()),
+            "dated": dated_today(today),
+            "departed": departed,
+        },
         key="queue",
         count=2,
         limit=limit,

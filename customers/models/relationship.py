@@ -23,6 +23,17 @@ OPEN_STATES = ["open", "snoozed"]
 CLIENT_STARTED_KINDS = ["signed_up", "client_replied"]
 
 
+def dated_today(on: datetime.date) -> datetime.date:
+    """The latest day a reason may be dated with and be due on `on`, a store's today.
+
+    Reasons are dated in the server's zone (the jobs, a sign-up, a reply, a hold: none of
+    them runs in a store's), and a store west of it is still on the day before for hours
+    each evening (New York from 19:00 or 20:00, against UTC): a client who signed up or
+    wrote back then would wait for the store's midnight to reach Today. A reason dated
+    today by either calendar is due."""
+    return max(on, timezone.localdate(timezone=timezone.get_default_timezone()))
+
+
 class ReasonQuerySet(models.QuerySet):
     def open(self, on: datetime.date | None = None) -> ReasonQuerySet:
         """Open reasons, and snoozed ones whose snooze has run out (by `on`, today)."""
@@ -31,9 +42,13 @@ class ReasonQuerySet(models.QuerySet):
             Q(state=Reason.State.OPEN) | Q(state=Reason.State.SNOOZED, snoozed_until__lte=today)
         )
 
-    def due(self, on: datetime.date | None = None) -> ReasonQuerySet:
+    def due(
+        self, on: datetime.date | None = None, *, dated: datetime.date | None = None
+    ) -> ReasonQuerySet:
+        """Open reasons whose day has come: by `on` (today, in the zone of whoever asks:
+        the store's on its pages), or by `dated`, which defaults to `dated_today(on)`."""
         on = on or timezone.localdate()
-        return self.open(on).filter(due_on__lte=on)
+        return self.open(on).filter(due_on__lte=dated or dated_today(on))
 
     def for_associate(self, staff: StaffMember) -> ReasonQuerySet:
         """Reasons about the associate's own clients; and, for everyone of the store, the

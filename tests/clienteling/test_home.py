@@ -422,3 +422,35 @@ def test_a_reassigned_book_is_counted_again_for_both_associates(client, associat
     assert "0</strong> clients" in _book_line(client)
     client.force_login(colleague.user)
     assert "3</strong> clients" in _book_line(client)
+
+
+def test_in_new_yorks_evening_a_reason_dated_today_in_utc_is_on_today(client, associate, store):
+    """At 01:30 UTC New York is still on the day before. A reason the server dated today
+    (a sign-up, a reply, a job's) is due there all the same; one dated tomorrow is not,
+    and a snooze until the store's tomorrow holds (its calendar decides snoozes)."""
+    import time_machine
+
+    from tests.factories import ReasonFactory
+
+    with time_machine.travel(datetime.datetime(2026, 3, 10, 1, 30, tzinfo=datetime.UTC)):
+        claire = CustomerFactory(
+            first_name="Claire", home_store=store, assigned_associate=associate
+        )
+        ReasonFactory(customer=claire, kind="signed_up", why="Signed up just now.")  # 10 March
+        ReasonFactory(
+            customer=claire, kind="drifting", why="Not yet.", due_on=datetime.date(2026, 3, 11)
+        )
+        ReasonFactory(
+            customer=claire,
+            kind="birthday",
+            why="Snoozed.",
+            state="snoozed",
+            snoozed_until=datetime.date(2026, 3, 10),  # New York's tomorrow
+            due_on=datetime.date(2026, 3, 1),
+        )
+        client.force_login(associate.user)
+        body = client.get("/").content.decode()
+
+    assert "Signed up just now." in body
+    assert "Not yet." not in body
+    assert "Snoozed." not in body

@@ -35,7 +35,8 @@ def claire(store, associate):
         order_count=3,
         tier="platinum",
         situation="New job in finance; needs pieces that work from desk to dinner.",
-        birthday=timezone.localdate() + datetime.timedelta(days=5),
+        # In 5 days on the store's calendar, which the card counts by.
+        birthday=timezone.localdate(timezone=store.zone) + datetime.timedelta(days=5),
     )
     ContactPreferences.objects.create(
         customer=customer,

@@ -31,8 +31,14 @@ def theirs(other_store_associate):
     return ReasonFactory(customer=zoe, kind="birthday")
 
 
-def _tomorrow() -> datetime.date:
-    return timezone.localdate() + datetime.timedelta(days=1)
+def _store_today(reason) -> datetime.date:
+    """Snoozes are days of the store's calendar (its pages run in its zone): New York is
+    still on yesterday for hours after midnight UTC."""
+    return timezone.localdate(timezone=reason.customer.home_store.zone)
+
+
+def _tomorrow(reason) -> datetime.date:
+    return _store_today(reason) + datetime.timedelta(days=1)
 
 
 # --- The menu, asked for when it opens ---------------------------------------------------------
@@ -102,7 +108,7 @@ def test_snooze_until_tomorrow_goes_back_to_the_page_it_came_from(client, associ
     assert response.status_code == 302
     assert response["Location"] == "/"
     reason.refresh_from_db()
-    assert (reason.state, reason.snoozed_until) == ("snoozed", _tomorrow())
+    assert (reason.state, reason.snoozed_until) == ("snoozed", _tomorrow(reason))
     assert "back on" in client.get("/").content.decode()  # the message says when
 
 
@@ -120,14 +126,14 @@ def test_snooze_with_htmx_swaps_the_row_away_and_says_so(client, associate, reas
     assert "Claire: back on" in body
     reason.refresh_from_db()
     assert reason.state == "snoozed"
-    assert reason.snoozed_until.weekday() == 0 and reason.snoozed_until > timezone.localdate()
+    assert reason.snoozed_until.weekday() == 0 and reason.snoozed_until > _store_today(reason)
     # Gone from Today until then.
     assert "Claire&#x27;s birthday" not in client.get("/").content.decode()
 
 
 def test_snooze_until_a_picked_day(client, associate, reason):
     client.force_login(associate.user)
-    day = timezone.localdate() + datetime.timedelta(days=10)
+    day = _store_today(reason) + datetime.timedelta(days=10)
     client.post(f"/clients/reasons/{reason.pk}/snooze/", {"when": "date", "on": day.isoformat()})
     reason.refresh_from_db()
     assert reason.snoozed_until == day
