@@ -12,10 +12,19 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from clienteling.catalog.models import Category
-from customers.models import ContactPreferences, Offer, Order, OrderLine, PointsRule, Topic
+from customers.models import (
+    ContactPreferences,
+    Customer,
+    Offer,
+    Order,
+    OrderLine,
+    PointsRule,
+    Topic,
+)
 from customers.models.offers import Exposure
 from customers.services.holdout import holdout_group
 from customers.services.loyalty import loyalty_earn_for_orders
@@ -77,13 +86,21 @@ def build_offers(*, today: datetime.date, story_client_id: int) -> dict[str, int
     # can see the wish respected (no offer, and the card says why).
     declined_id = None
     if dresses is not None and shoes is not None:
-        never_shoes = OrderLine.objects.filter(product__category=shoes).values("order__customer_id")
+        # EXISTS, not NOT IN: at 1,000,000 clients the shoe buyers' list did not fit in
+        # memory and PostgreSQL re-read it for every dress line (over 14 minutes).
+        def bought(category) -> Exists:
+            return Exists(
+                OrderLine.objects.filter(
+                    order__customer_id=OuterRef("pk"), product__category=category
+                )
+            )
+
         declined_id = (
-            OrderLine.objects.filter(product__category=dresses)
-            .exclude(order__customer_id=story_client_id)
-            .exclude(order__customer_id__in=never_shoes)
-            .values_list("order__customer_id", flat=True)
-            .order_by("-order__customer__lifetime_value", "order__customer_id")
+            Customer.objects.exclude(pk=story_client_id)
+            .filter(bought(dresses))
+            .exclude(bought(shoes))
+            .order_by("-lifetime_value", "pk")
+            .values_list("pk", flat=True)
             .first()
         )
     if declined_id is not None:
