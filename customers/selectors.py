@@ -144,10 +144,11 @@ def _search_name_postgresql(queryset: QuerySet[Customer], lowered: str) -> Query
     in the "C" collation, so LIKE 'nel%' is a range of the index), and full names
     starting with it ("claire", "claire dub"; search_name in "C"). Both indexes come from
     migration 0025, on PostgreSQL only, and cover the scope's columns since 0027 (a pass
-    checks who may see a client on the index, without reading the rows it skips). Only when neither pass is full (a rare name, a
-    typo) do two more run, each also stopped at SEARCH_PASS_ROWS: the text inside a name
-    ("bois"; the GIN trigram index) and names close to it, nearest first ("clare dubios";
-    the word-similarity operator on the same index; for one word typed, "chne", the
+    checks who may see a client on the index, without reading the rows it skips). Only
+    when neither pass is full (a rare name, a typo) do two more run, each also stopped at
+    SEARCH_PASS_ROWS: the text inside a name ("bois"; the GIN trigram index) and names
+    close to it, nearest first ("clare dubios"; the word-similarity operator on the same
+    index; for one word typed, "chne", the
     closest words of the name-word dictionary first, then the clients with that first or
     last name through the B-trees: see customers.models.NameWord). The page is ranked
     among those few ids: last-name prefixes by name, then full-name prefixes, then the rest
